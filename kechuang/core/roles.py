@@ -1,0 +1,86 @@
+"""The six roles of ARCHITECTURE.md, as Django groups with their permissions.
+
+Permissions say what a role may do to a kind of object; the scope (which enterprises) comes from
+the user's memberships, applied by the querysets' `visible_to(user)`.
+"""
+
+from dataclasses import dataclass
+
+REGISTRY_MODELS = ("enterprise", "enterpriseyear", "ipasset", "qualification")
+
+
+@dataclass(frozen=True)
+class Role:
+    key: str
+    name: str  # the group's name, as users see it
+    permissions: tuple[str, ...]
+
+
+def _perms(actions: tuple[str, ...], models: tuple[str, ...] = REGISTRY_MODELS) -> tuple[str, ...]:
+    return tuple(f"enterprises.{action}_{model}" for model in models for action in actions)
+
+
+OFFICER = Role(
+    "officer",
+    "科委业务人员",
+    _perms(("view", "add", "change", "delete"))
+    + _perms(("view", "add", "change"), ("park",))
+    + (
+        "enterprises.view_all_enterprises",
+        "enterprises.import_registry",
+        "enterprises.export_registry",
+        "enterprises.view_history",
+    ),
+)
+PARK_OPERATOR = Role(
+    "park_operator",
+    "园区/载体运营方",
+    _perms(("view", "change"), ("enterprise",))
+    + _perms(("view", "add", "change"), ("enterpriseyear", "ipasset"))
+    + _perms(("view",), ("qualification", "park"))
+    + ("enterprises.export_registry", "enterprises.view_history"),
+)
+ENTERPRISE = Role(
+    "enterprise",
+    "企业用户",
+    _perms(("view", "change"), ("enterprise",))
+    + _perms(("view", "add", "change"), ("enterpriseyear", "ipasset"))
+    + _perms(("view",), ("qualification",))
+    + ("enterprises.view_history",),
+)
+UNIVERSITY = Role("university", "高校/院所", ())
+EXPERT = Role("expert", "专家", ())
+LEADER = Role(
+    "leader",
+    "领导",
+    _perms(("view",)) + _perms(("view",), ("park",)) + ("enterprises.view_all_enterprises", "enterprises.export_registry"),
+)
+
+ROLES = (OFFICER, PARK_OPERATOR, ENTERPRISE, UNIVERSITY, EXPERT, LEADER)
+ROLES_BY_KEY = {role.key: role for role in ROLES}
+
+
+def role_of(user) -> Role | None:
+    """The user's role (the first of its groups that is a role); superusers count as officers."""
+    if not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return OFFICER
+    names = {role.name: role for role in ROLES}
+    for group_name in user.groups.values_list("name", flat=True):
+        if group_name in names:
+            return names[group_name]
+    return None
+
+
+def roles_sync() -> None:
+    """Creates the role groups and sets exactly their permissions (idempotent)."""
+    from django.contrib.auth.models import Group, Permission
+
+    for role in ROLES:
+        group, _ = Group.objects.get_or_create(name=role.name)
+        wanted = []
+        for dotted in role.permissions:
+            app_label, codename = dotted.split(".")
+            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        group.permissions.set(wanted)
