@@ -170,23 +170,26 @@ class EnterpriseYear(models.Model):
         verbose_name_plural = "企业年度数据"
         ordering = ["enterprise_id", "-year"]
         constraints = [
-            models.UniqueConstraint(fields=["enterprise", "year"], name="enterprise_year_unique"),
+            models.UniqueConstraint(fields=["enterprise", "year"], name="enterprise_year_unique", violation_error_message="该企业该年度的数据已存在，请编辑原有记录"),
             models.CheckConstraint(
                 condition=Q(rd_staff__isnull=True) | Q(employees__isnull=True) | Q(rd_staff__lte=models.F("employees")),
                 name="enterprise_year_rd_staff_within_employees",
+                violation_error_message="研发人员数不能多于职工总数",
             ),
             models.CheckConstraint(
                 condition=Q(tech_staff__isnull=True) | Q(employees__isnull=True) | Q(tech_staff__lte=models.F("employees")),
                 name="enterprise_year_tech_staff_within_employees",
+                violation_error_message="科技人员数不能多于职工总数",
             ),
             models.CheckConstraint(
                 condition=Q(rd_expense_hnte_domestic__isnull=True)
                 | Q(rd_expense_hnte__isnull=True)
                 | Q(rd_expense_hnte_domestic__lte=models.F("rd_expense_hnte")),
                 name="enterprise_year_domestic_rd_within_rd",
+                violation_error_message="境内研发费用不能多于研发费用总额",
             ),
         ] + [
-            models.CheckConstraint(condition=Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gte": 0}), name=f"enterprise_year_{name}_non_negative")
+            models.CheckConstraint(condition=Q(**{f"{name}__isnull": True}) | Q(**{f"{name}__gte": 0}), name=f"enterprise_year_{name}_non_negative", violation_error_message=f"{FIGURES_BY_NAME[name].label}不能为负数")
             for name in (*PEOPLE_FIGURES, *MONEY_FIGURES)
             if name not in SIGNED_FIGURES
         ]
@@ -259,10 +262,11 @@ class IPAsset(models.Model):
         verbose_name_plural = "知识产权"
         ordering = ["enterprise_id", "-grant_date", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["ip_type", "number"], name="ip_asset_unique_number"),
+            models.UniqueConstraint(fields=["ip_type", "number"], name="ip_asset_unique_number", violation_error_message="该类型、该编号的知识产权已登记（同一知识产权只能由一家企业使用）"),
             models.CheckConstraint(
                 condition=Q(grant_date__isnull=True) | Q(application_date__isnull=True) | Q(grant_date__gte=models.F("application_date")),
                 name="ip_asset_granted_after_application",
+                violation_error_message="授权/登记日不能早于申请日",
             ),
         ]
 
@@ -335,8 +339,9 @@ class Qualification(models.Model):
             models.CheckConstraint(
                 condition=Q(expiry_date__isnull=True) | Q(expiry_date__gt=models.F("issue_date")),
                 name="qualification_expiry_after_issue",
+                violation_error_message="有效期至必须晚于发证日期",
             ),
-            models.UniqueConstraint(fields=["enterprise", "kind", "issue_date"], name="qualification_unique_issue"),
+            models.UniqueConstraint(fields=["enterprise", "kind", "issue_date"], name="qualification_unique_issue", violation_error_message="该企业同一日期发证的同类资质已登记"),
         ]
         indexes = [models.Index(fields=["kind", "expiry_date"])]
 
@@ -389,6 +394,7 @@ class Membership(models.Model):
             models.CheckConstraint(
                 condition=Q(enterprise__isnull=False, park__isnull=True) | Q(enterprise__isnull=True, park__isnull=False),
                 name="membership_one_scope",
+                violation_error_message="用户归属须且只能是一家企业或一个园区",
             )
         ]
 
