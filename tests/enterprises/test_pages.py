@@ -130,7 +130,7 @@ def test_the_detail_page_shows_years_in_wan_ip_class_and_days_to_expiry(client, 
     )
     response = login(client, personas.carol).get(reverse("enterprises:detail", args=[personas.ent_a.pk]))
     body = response.content.decode()
-    assert "1234.56" in body  # 12,345,600 yuan shown as 万元
+    assert "1,234.56" in body  # 12,345,600 yuan shown as 万元
     assert "Ⅱ类" in body and "2024年已用" in body
     assert "45 天后到期" in body
     assert 'id="trend-chart"' in body and "echarts.min.js" in body
