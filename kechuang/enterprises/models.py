@@ -109,6 +109,7 @@ class Enterprise(models.Model):
             ("view_history", "可查看变更记录"),
         ]
         indexes = [
+            models.Index(fields=["name"]),
             models.Index(fields=["park", "name"]),
             models.Index(fields=["industry"]),
             models.Index(fields=["hitech_field"]),
