@@ -12,7 +12,14 @@ from simple_history.models import HistoricalRecords
 from kechuang.core import uscc
 from kechuang.core.validators import validate_uscc
 from kechuang.enterprises import choices
-from kechuang.enterprises.figures import FIGURES_BY_NAME, MONEY_FIGURES, MONEY_MAX_YUAN, PEOPLE_FIGURES, SIGNED_FIGURES, STAFF_MAX
+from kechuang.enterprises.figures import (
+    FIGURES_BY_NAME,
+    MONEY_FIGURES,
+    MONEY_MAX_YUAN,
+    PEOPLE_FIGURES,
+    SIGNED_FIGURES,
+    STAFF_MAX,
+)
 
 YEAR_MIN = 1949
 

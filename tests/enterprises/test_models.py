@@ -7,7 +7,14 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from kechuang.core.uscc import make_code
-from kechuang.enterprises.models import Enterprise, EnterpriseYear, IPAsset, Qualification, default_expiry, year_errors
+from kechuang.enterprises.models import (
+    Enterprise,
+    EnterpriseYear,
+    IPAsset,
+    Qualification,
+    default_expiry,
+    year_errors,
+)
 
 pytestmark = pytest.mark.django_db
 
