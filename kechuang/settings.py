@@ -35,6 +35,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "ninja",  # Swagger UI from ninja's bundled static files, not a CDN (the platform runs offline)
     "simple_history",
     "django_tasks",
     "django_tasks_db",

@@ -10,6 +10,9 @@ from django.http import Http404
 from kechuang.enterprises.models import Enterprise
 
 
+ACTION_NAMES = {"view": "查看", "change": "修改", "delete": "删除", "add": "新增"}
+
+
 class NotVisible(Http404):
     pass
 
@@ -21,7 +24,7 @@ def enterprise_for_user(user, pk, *, action: str = "view") -> Enterprise:
     except (Enterprise.DoesNotExist, ValueError, TypeError):
         raise NotVisible("企业不存在或无权查看") from None
     if not user.has_perm(f"enterprises.{action}_enterprise"):
-        raise PermissionDenied("无权修改该企业")
+        raise PermissionDenied(f"无权{ACTION_NAMES.get(action, action)}该企业")
     return enterprise
 
 
@@ -33,5 +36,5 @@ def child_for_user(user, model, pk, *, action: str = "view"):
     except (model.DoesNotExist, ValueError, TypeError):
         raise NotVisible(f"{model._meta.verbose_name}不存在或无权查看") from None
     if not user.has_perm(f"enterprises.{action}_{model._meta.model_name}"):
-        raise PermissionDenied(f"无权操作该{model._meta.verbose_name}")
+        raise PermissionDenied(f"无权{ACTION_NAMES.get(action, action)}该{model._meta.verbose_name}")
     return obj

@@ -134,8 +134,12 @@ class Enterprise(models.Model):
     def get_absolute_url(self) -> str:
         return reverse("enterprises:detail", args=[self.pk])
 
-    def clean(self):
+    def clean_fields(self, exclude=None):
+        # Normalise before the check-character validator sees the code: "91000…0k" is valid.
         self.uscc = uscc.normalise(self.uscc)
+        super().clean_fields(exclude=exclude)
+
+    def clean(self):
         if self.registration_date and self.registration_date > timezone.localdate():
             raise ValidationError({"registration_date": f"成立日期 {self.registration_date} 晚于今天"})
 

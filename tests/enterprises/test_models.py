@@ -129,3 +129,9 @@ def test_with_valid_qualification_selects_holders(ent):
     Qualification.objects.create(enterprise=ent, kind="hnte", issue_date=date(2025, 1, 1))
     assert list(Enterprise.objects.with_valid_qualification("hnte", date(2025, 6, 1))) == [ent]
     assert other not in Enterprise.objects.with_valid_qualification("hnte", date(2025, 6, 1))
+
+
+def test_model_validation_normalises_the_code_before_checking_it():
+    e = Enterprise(uscc="９１０００００００００００００００ｋ", name="全角代码")
+    e.full_clean()
+    assert e.uscc == "91000000000000000K"
