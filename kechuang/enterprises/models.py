@@ -355,7 +355,8 @@ class Qualification(models.Model):
             ),
             models.UniqueConstraint(fields=["enterprise", "kind", "issue_date"], name="qualification_unique_issue", violation_error_message="该企业同一日期发证的同类资质已登记"),
         ]
-        indexes = [models.Index(fields=["kind", "expiry_date"])]
+        # Covers the "valid on a date" subquery that the list filters and counts use.
+        indexes = [models.Index(fields=["kind", "expiry_date", "issue_date", "enterprise"], name="qualification_kind_validity")]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}（{self.issue_date}）"

@@ -23,8 +23,7 @@ PAGE_SIZE = 25
 def enterprise_list(request):
     filters = selectors.RegistryFilters.from_params(request.GET)
     qs = selectors.enterprise_list(user=request.user, filters=filters)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-    page.object_list = selectors.with_list_columns(page.object_list)
+    page = selectors.registry_page(qs, request.GET.get("page"), PAGE_SIZE)
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = request.GET.copy()
