@@ -38,6 +38,7 @@ test-pg: $(STAMP) ## the suite against PostgreSQL (DATABASE_URL, default 127.0.0
 
 lint: $(STAMP) ## ruff, and no missing migrations
 	$(BIN)/ruff check kechuang tests benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/kechuang makemigrations --check --dry-run
 
 bench: $(STAMP) ## run the benchmarks (figures go to benchmarks/RESULTS.md)

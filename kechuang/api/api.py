@@ -4,8 +4,8 @@ INSTALLED_APPS for that)."""
 
 from ninja import NinjaAPI
 
-from kechuang.api import errors
-from kechuang.api.security import session_auth
+from kechuang.core import api_errors as errors
+from kechuang.core.api_security import session_auth
 from kechuang.enterprises.api import router as enterprises_router
 
 DESCRIPTION = """松江区科创平台接口。

@@ -6,7 +6,9 @@ leading apostrophe, so an export can never execute anything when opened (OWASP C
 
 import csv
 import io
+import re
 import zipfile
+import zlib
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from decimal import Decimal
@@ -24,14 +26,16 @@ class SpreadsheetError(ValueError):
 
 
 def escape_formula(value):
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+    # Text already starting with apostrophes before a formula character gets one more, so that
+    # unescape_formula gives back exactly what was written.
+    if isinstance(value, str) and value.lstrip("'").startswith(FORMULA_PREFIXES):
         return "'" + value
     return value
 
 
 def unescape_formula(text: str) -> str:
     """Undo escape_formula, so an exported file imports back to the same data."""
-    if text.startswith("'") and text[1:].startswith(FORMULA_PREFIXES):
+    if text.startswith("'") and text.lstrip("'").startswith(FORMULA_PREFIXES):
         return text[1:]
     return text
 
@@ -113,7 +117,7 @@ def _read_csv(content: bytes) -> list[list[str]]:
     return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text))]
 
 
-def _read_xlsx(content: bytes, sheet_name: str) -> list[list[str]]:
+def _open_sheet(content: bytes, sheet_name: str):
     from python_calamine import CalamineWorkbook
 
     if not zipfile.is_zipfile(io.BytesIO(content)):
@@ -125,8 +129,23 @@ def _read_xlsx(content: bytes, sheet_name: str) -> list[list[str]]:
     if sheet_name not in workbook.sheet_names:
         names = "、".join(workbook.sheet_names) or "（无）"
         raise SpreadsheetError(f"找不到工作表“{sheet_name}”：文件中的工作表为 {names}。请使用对应模板。")
-    rows = workbook.get_sheet_by_name(sheet_name).to_python(skip_empty_area=False)
-    return [[_text(cell) for cell in row] for row in rows]
+    return workbook.get_sheet_by_name(sheet_name)
+
+
+def _read_xlsx(content: bytes, sheet_name: str) -> list[list[str]]:
+    rows = _open_sheet(content, sheet_name).to_python(skip_empty_area=False)
+    # Row by row in place, so the cells are not held twice; the common cell types inline, as this
+    # runs once per cell of files with millions of cells.
+    for index, row in enumerate(rows):
+        rows[index] = [
+            cell.strip()
+            if type(cell) is str
+            else (repr(int(cell)) if cell.is_integer() else repr(cell))
+            if type(cell) is float
+            else _text(cell)
+            for cell in row
+        ]
+    return rows
 
 
 def _text(cell) -> str:
@@ -141,3 +160,100 @@ def _text(cell) -> str:
     if isinstance(cell, date):
         return cell.isoformat()
     return str(cell).strip()
+
+
+def read_shape(content: bytes, filename: str, sheet_name: str) -> tuple[list[str], int]:
+    """The header (the first non-blank row) and the number of non-blank rows after it, without
+    turning every cell into text: enough to check a file's columns and size before importing it.
+    Raises SpreadsheetError like read_rows."""
+    if content and filename.lower().endswith(".xlsx"):
+        rows = _open_sheet(content, sheet_name).to_python(skip_empty_area=False)
+    else:
+        rows = read_rows(content, filename, sheet_name)
+    header: list[str] = []
+    count = 0
+    for row in rows:
+        if _is_blank_cells(row):
+            continue
+        if header:
+            count += 1
+        else:
+            header = [_text(cell) for cell in row]
+    return header, count
+
+
+def _is_blank_cells(row: Sequence) -> bool:
+    """Whether a row of raw cells is empty: only None, "" or spaces (0 and False are values)."""
+    for cell in row:
+        if type(cell) is str:
+            if cell and not cell.isspace():
+                return False
+        elif cell is not None:
+            return False
+    return True
+
+
+_FORMULA_TAG = re.compile(rb"<(?:\w+:)?f[\s>/]")
+_CELL = re.compile(rb'<(?:\w+:)?c\s[^>]*?\br="([A-Z]+)([0-9]+)"[^>]*?(?<!/)>(.*?)</(?:\w+:)?c>', re.S)
+
+
+def formula_cells(content: bytes, sheet_name: str) -> set[tuple[int, int]]:
+    """The cells of an .xlsx sheet that hold a formula, as (row, column) positions counted from 0
+    like the lists read_rows returns. A reader sees a formula's cached result, or nothing when the
+    file was written by a program that did not compute it; either way the import refuses them."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(content))
+        path = _sheet_path(archive, sheet_name)
+        if path is None:
+            return set()
+        if not _contains(archive, path, _FORMULA_TAG):
+            return set()
+        xml = archive.read(path)
+    except (zipfile.BadZipFile, KeyError, OSError, zlib.error):
+        return set()
+    found = set()
+    for match in _CELL.finditer(xml):
+        if _FORMULA_TAG.search(match.group(3)):
+            found.add((int(match.group(2)) - 1, _column_index(match.group(1).decode())))
+    return found
+
+
+def _contains(archive: zipfile.ZipFile, path: str, pattern: re.Pattern) -> bool:
+    tail = b""
+    with archive.open(path) as stream:
+        while chunk := stream.read(1 << 20):
+            if pattern.search(tail + chunk):
+                return True
+            tail = chunk[-32:]
+    return False
+
+
+def _sheet_path(archive: zipfile.ZipFile, sheet_name: str) -> str | None:
+    from xml.etree import ElementTree
+
+    main = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+    rel_ns = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+    workbook = ElementTree.fromstring(archive.read("xl/workbook.xml"))
+    rel_id = next(
+        (
+            sheet.get(rel_ns + "id")
+            for sheet in workbook.iter(main + "sheet")
+            if sheet.get("name") == sheet_name
+        ),
+        None,
+    )
+    if rel_id is None:
+        return None
+    rels = ElementTree.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    for rel in rels:
+        if rel.get("Id") == rel_id:
+            target = rel.get("Target", "")
+            return target.lstrip("/") if target.startswith("/") else "xl/" + target
+    return None
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1

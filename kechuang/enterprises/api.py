@@ -4,7 +4,7 @@ qualifications).
 
 Every object is fetched through access.py: outside the user's scope it is not found (404), in
 scope without the permission it is forbidden (403). Writes run the model's full_clean() (422 with
-Chinese messages per field, see kechuang.api.errors), save in a transaction, and are audited by
+Chinese messages per field, see kechuang.core.api_errors), save in a transaction, and are audited by
 django-simple-history with the caller as history_user and "API" as the change reason.
 """
 
@@ -15,8 +15,8 @@ from django.db.models.deletion import ProtectedError
 from ninja import Query, Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
-from kechuang.api import errors
-from kechuang.api.errors import Message, ValidationErrors
+from kechuang.core import api_errors as errors
+from kechuang.core.api_errors import Message, ValidationErrors
 from kechuang.core import uscc
 from kechuang.enterprises import schemas
 from kechuang.enterprises.access import NotVisible, child_for_user, enterprise_for_user
@@ -40,7 +40,7 @@ DELETE = {204: None, **R401, 403: Message, 404: Message, 409: Message}
 
 
 def validate(obj: models.Model) -> None:
-    """full_clean() as 422 items (kechuang.api.errors), constraint by constraint so that a duplicate
+    """full_clean() as 422 items (kechuang.core.api_errors), constraint by constraint so that a duplicate
     is reported on its field ("year", "number", "issue_date") with the model's message. The check
     constraints are mirrored by the models' clean() with more precise messages (naming the values),
     so theirs are shown only when clean() found nothing."""

@@ -5,7 +5,7 @@ import re
 import pytest
 from django.test import Client
 
-from kechuang.api.security import CSRF_FAILED
+from kechuang.core.api_security import CSRF_FAILED
 from kechuang.core.uscc import make_code
 from kechuang.enterprises.figures import FIGURES_BY_NAME
 from kechuang.enterprises.models import Enterprise
