@@ -16,8 +16,8 @@ from ninja import Query, Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from kechuang.core import api_errors as errors
-from kechuang.core.api_errors import Message, ValidationErrors
 from kechuang.core import uscc
+from kechuang.core.api_errors import Message, ValidationErrors
 from kechuang.enterprises import schemas
 from kechuang.enterprises.access import NotVisible, child_for_user, enterprise_for_user
 from kechuang.enterprises.models import Enterprise, EnterpriseYear, IPAsset, Membership, Park, Qualification
