@@ -1,7 +1,15 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from kechuang.enterprises.models import Enterprise, EnterpriseYear, ImportJob, IPAsset, Membership, Park, Qualification
+from kechuang.enterprises.models import (
+    Enterprise,
+    EnterpriseYear,
+    ImportJob,
+    IPAsset,
+    Membership,
+    Park,
+    Qualification,
+)
 
 
 @admin.register(Park)
