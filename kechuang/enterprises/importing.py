@@ -182,7 +182,7 @@ def _enterprise_rules(row: dict, today: date) -> dict[str, str]:
 
 
 def _year_rules(row: dict, today: date) -> dict[str, str]:
-    return year_errors({name: row[name] for name in _FIGURE_NAMES}, row["year"])
+    return year_errors({name: row[name] for name in _FIGURE_NAMES}, row["year"], this_year=today.year)
 
 
 def _ip_rules(row: dict, today: date) -> dict[str, str]:
@@ -195,7 +195,7 @@ def _ip_rules(row: dict, today: date) -> dict[str, str]:
     if row["status"] == choices.IPStatus.PENDING and grant:
         errors["status"] = PENDING_WITH_GRANT
     if row["hnte_used_year"] is not None:
-        message = year_errors({}, row["hnte_used_year"]).get("year")
+        message = year_errors({}, row["hnte_used_year"], this_year=today.year).get("year")
         if message:
             errors["hnte_used_year"] = message
     return errors

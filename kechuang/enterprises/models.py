@@ -215,11 +215,12 @@ class EnterpriseYear(models.Model):
             raise ValidationError(errors)
 
 
-def year_errors(values: dict[str, Decimal | None], year: int | None) -> dict[str, str]:
+def year_errors(values: dict[str, Decimal | None], year: int | None, *, this_year: int | None = None) -> dict[str, str]:
     """The single-row rules of a year's figures, as {field: Chinese message}; shared by the model
-    and the importer so a form and a spreadsheet say the same thing."""
+    and the importer so a form and a spreadsheet say the same thing. An import of many rows passes
+    `this_year` once instead of reading the clock per row."""
     errors: dict[str, str] = {}
-    this_year = timezone.localdate().year
+    this_year = this_year or timezone.localdate().year
     if year is not None and not YEAR_MIN <= year <= this_year:
         errors["year"] = f"年度 {year} 超出范围：应在 {YEAR_MIN}–{this_year} 之间"
     for name, value in values.items():
