@@ -10,7 +10,7 @@ django-simple-history with the caller as history_user and "API" as the change re
 
 from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.db.models.deletion import ProtectedError
 from ninja import Query, Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
@@ -18,9 +18,9 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from kechuang.core import api_errors as errors
 from kechuang.core import uscc
 from kechuang.core.api_errors import Message, ValidationErrors
-from kechuang.enterprises import schemas
+from kechuang.enterprises import schemas, selectors
 from kechuang.enterprises.access import NotVisible, child_for_user, enterprise_for_user
-from kechuang.enterprises.models import Enterprise, EnterpriseYear, IPAsset, Membership, Park, Qualification
+from kechuang.enterprises.models import Enterprise, EnterpriseYear, IPAsset, Membership, Qualification
 
 router = Router(tags=["企业库"])
 
@@ -176,13 +176,9 @@ def enterprise_list(request, filters: Query[schemas.EnterpriseFilters]):
     """当前用户可见的企业（科委、领导：全部；园区运营方：本园区及下属分园；企业用户：本企业），分页（limit/offset，每页至多 500 条）。"""
     queryset = Enterprise.objects.visible_to(request.user).select_related("park")
     if filters.q:
-        q = filters.q.strip()
-        queryset = queryset.filter(
-            Q(name__icontains=q) | Q(short_name__icontains=q) | Q(uscc__contains=uscc.normalise(q))
-        )
+        queryset = queryset.filter(selectors.search_condition(filters.q))
     if filters.park is not None:
-        park = Park.objects.filter(pk=filters.park).first()
-        queryset = queryset.filter(park_id__in=park.with_descendants()) if park else queryset.none()
+        queryset = selectors.in_park(queryset, filters.park)
     if filters.industry:
         queryset = queryset.filter(industry=filters.industry)
     if filters.hitech_field:

@@ -333,3 +333,11 @@ def test_every_change_is_in_the_history_with_who_and_what(client, personas):
     rename = next(ch for ch in changes if ch.what == "企业信息" and ch.action == "修改")
     assert rename.who == "bob"
     assert ("企业名称", "上海甲科技有限公司", "上海甲科技（集团）有限公司") in rename.fields
+
+
+def test_latin_letters_in_names_match_in_any_case(client, personas):
+    Enterprise.objects.create(uscc=make_code("91310117MA1J00077"), name="上海ABC智能有限公司")
+    c = login(client, personas.carol)
+    assert names(c.get(reverse("enterprises:list"), {"q": "abc智能"})) == ["上海ABC智能有限公司"]
+    # A code's tail finds it too: people paste the last digits from a certificate.
+    assert names(c.get(reverse("enterprises:list"), {"q": personas.ent_b.uscc[-6:]})) == ["上海乙生物有限公司"]
