@@ -1,0 +1,16 @@
+"""`make bench`: every benchmark in turn; each prints its table, to be copied into RESULTS.md."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+BENCHMARKS = [
+    ["bench_import.py", "--export"],
+    ["bench_list.py"],
+]
+
+if __name__ == "__main__":
+    for script, *args in BENCHMARKS:
+        print(f"\n### {script} {' '.join(args)}", flush=True)
+        subprocess.run([sys.executable, str(HERE / script), *args], check=True)
