@@ -129,6 +129,8 @@ LOGIN_LOCK_SECONDS = envint("LOGIN_LOCK_SECONDS", 15 * 60)
 IMPORT_MAX_BYTES = envint("IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 # Files with more data rows than this run as a background task with a progress bar.
 IMPORT_BACKGROUND_ROWS = envint("IMPORT_BACKGROUND_ROWS", 2000)
+# Exports of more enterprises than this run as a background task with a progress bar.
+EXPORT_SYNC_MAX_ENTERPRISES = envint("EXPORT_SYNC_MAX_ENTERPRISES", 5000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 

@@ -9,7 +9,6 @@ from django.http import Http404
 
 from kechuang.enterprises.models import Enterprise
 
-
 ACTION_NAMES = {"view": "查看", "change": "修改", "delete": "删除", "add": "新增"}
 
 

@@ -4,6 +4,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from kechuang.enterprises.models import (
     Enterprise,
     EnterpriseYear,
+    ExportJob,
     ImportJob,
     IPAsset,
     Membership,
@@ -63,3 +64,23 @@ class ImportJobAdmin(admin.ModelAdmin):
     list_filter = ["kind", "status"]
     readonly_fields = [f.name for f in ImportJob._meta.fields if f.name != "content"]
     exclude = ["content"]
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "status",
+        "total_enterprises",
+        "total_rows",
+        "file_size",
+        "created_by",
+        "created_at",
+        "finished_at",
+    ]
+    list_filter = ["status"]
+    readonly_fields = [f.name for f in ExportJob._meta.fields if f.name != "content"]
+    exclude = ["content"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("content")

@@ -470,3 +470,50 @@ class ImportJob(models.Model):
     @property
     def is_finished(self) -> bool:
         return self.status in (self.Status.DONE, self.Status.REJECTED, self.Status.FAILED)
+
+
+class ExportJob(models.Model):
+    """A registry export too large for the request (settings.EXPORT_SYNC_MAX_ENTERPRISES), run by
+    the worker: the filters as asked, progress while it runs, the workbook after."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "排队中"
+        RUNNING = "running", "导出中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "失败"
+
+    filters = models.JSONField("筛选条件", default=dict, blank=True)  # selectors.RegistryFilters as a dict
+    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.QUEUED)
+    total_enterprises = models.PositiveIntegerField("企业数", default=0)
+    total_rows = models.PositiveIntegerField("总行数", default=0, help_text="四个工作表合计，任务开始时统计")
+    processed_rows = models.PositiveIntegerField("已写入行数", default=0)
+    # In the database like ImportJob.content: the worker and the web server share no disk, and the
+    # file goes when the job is deleted.
+    content = models.BinaryField("文件内容", editable=False, default=b"")
+    file_size = models.PositiveBigIntegerField("文件大小", default=0)
+    message = models.TextField("说明", blank=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name="导出人", null=True, on_delete=models.SET_NULL)
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "导出任务"
+        verbose_name_plural = "导出任务"
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"企业库导出 {self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("enterprises:export-job", args=[self.pk])
+
+    @property
+    def percent(self) -> int:
+        if self.is_finished:
+            return 100
+        # 99 at most while running: after the last row the file is still being compressed.
+        return min(99, int(self.processed_rows * 100 / self.total_rows)) if self.total_rows else 0
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)

@@ -1,11 +1,11 @@
 from django.urls import path
 
-from kechuang.enterprises.views import imports, registry
+from kechuang.enterprises.views import exports, imports, registry
 
 app_name = "enterprises"
 urlpatterns = [
     path("", registry.enterprise_list, name="list"),
-    path("export.xlsx", registry.enterprise_export, name="export"),
+    path("export.xlsx", exports.enterprise_export, name="export"),
     path("new/", registry.enterprise_create, name="create"),
     path("<int:pk>/", registry.enterprise_detail, name="detail"),
     path("<int:pk>/edit/", registry.enterprise_edit, name="edit"),
@@ -20,4 +20,7 @@ urlpatterns = [
     path("import/templates/<str:kind>.xlsx", imports.import_template, name="import-template"),
     path("import/jobs/<int:job_pk>/", imports.import_job, name="import-job"),
     path("import/jobs/<int:job_pk>/progress/", imports.partial_import_progress, name="partial-import-progress"),
+    path("export/jobs/<int:job_pk>/", exports.export_job, name="export-job"),
+    path("export/jobs/<int:job_pk>/progress/", exports.partial_export_progress, name="partial-export-progress"),
+    path("export/jobs/<int:job_pk>/download/", exports.export_download, name="export-download"),
 ]

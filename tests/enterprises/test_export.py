@@ -276,3 +276,35 @@ def test_it_is_what_the_registry_export_page_serves(client, registry):
     assert workbook.sheetnames == ["企业", "年度数据", "知识产权", "资质", "说明"]
     rows = list(workbook["企业"].iter_rows(min_row=2, values_only=True))
     assert [(r[0], r[10]) for r in rows] == [(registry.ent_a.uscc, "138****5678")]
+
+
+def test_it_styles_and_freezes_the_header_row_of_every_sheet(registry):
+    workbook = load_workbook(io.BytesIO(enterprises_xlsx(Enterprise.objects.all(), user=registry.carol)))
+
+    for sheet in workbook:
+        header = sheet["A1"]
+        assert sheet.freeze_panes == "A2", sheet.title
+        assert (header.font.b, header.font.color.rgb, header.fill.fill_type, header.fill.fgColor.rgb) == (
+            True,
+            "FFFFFFFF",
+            "solid",
+            "FF1F4E79",
+        ), sheet.title
+        assert sheet.column_dimensions["A"].width >= 12
+        assert sheet["A2"].font.b is not True
+
+
+def test_it_writes_text_as_text_never_as_a_link_or_a_number(registry):
+    Enterprise.objects.filter(pk=registry.ent_b.pk).update(
+        address="http://evil.example/", legal_representative="00123", main_business="1E5"
+    )
+    workbook = load_workbook(
+        io.BytesIO(enterprises_xlsx(Enterprise.objects.filter(pk=registry.ent_b.pk), user=registry.carol))
+    )
+
+    sheet = workbook["企业"]
+    assert [(c.data_type, c.value, c.hyperlink) for c in (sheet["I2"], sheet["J2"], sheet["H2"])] == [
+        ("s", "http://evil.example/", None),
+        ("s", "00123", None),
+        ("s", "1E5", None),
+    ]

@@ -4,11 +4,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required, permission_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_GET
 
-from kechuang.core.excel import XLSX_CONTENT_TYPE
 from kechuang.enterprises import choices, selectors
 from kechuang.enterprises.access import child_for_user, enterprise_for_user
 from kechuang.enterprises.forms import EnterpriseForm, IPAssetForm, QualificationForm, YearForm
@@ -43,20 +41,6 @@ def enterprise_list(request):
     }
     template = "enterprises/partials/enterprise_table.html" if request.headers.get("HX-Request") else "enterprises/enterprise_list.html"
     return render(request, template, context)
-
-
-@login_required
-@permission_required("enterprises.export_registry", raise_exception=True)
-@require_GET
-def enterprise_export(request):
-    from kechuang.enterprises.exporting import registry_xlsx
-
-    filters = selectors.RegistryFilters.from_params(request.GET)
-    qs = selectors.enterprise_list(user=request.user, filters=filters)
-    content = registry_xlsx(qs, user=request.user)
-    response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = "attachment; filename*=UTF-8''%E4%BC%81%E4%B8%9A%E5%BA%93.xlsx"
-    return response
 
 
 @login_required
