@@ -25,6 +25,7 @@ from django.db import connections, router, transaction
 from django.utils import timezone
 
 from kechuang.core import roles
+from kechuang.core.db import analyze
 from kechuang.core.uscc import make_code
 from kechuang.enterprises import choices
 from kechuang.enterprises.models import (
@@ -803,6 +804,7 @@ def load_demo(
         _write([gen.key(k, parks[ZONE]) for k in keys], summary, batch_size)
         for chunk in _chunks(enterprises, batch_size):
             _write([gen.synthetic(serial + 1) for serial in chunk], summary, batch_size)
+    analyze()
     summary.seconds = time.monotonic() - started
     return summary
 

@@ -38,6 +38,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 
 from kechuang.core import excel, uscc
+from kechuang.core.db import analyze
 from kechuang.enterprises import choices
 from kechuang.enterprises.figures import FIGURES
 from kechuang.enterprises.models import (
@@ -55,6 +56,8 @@ from kechuang.enterprises.models import (
 
 logger = logging.getLogger(__name__)
 
+# A write this large changes the table's statistics enough to re-plan the list pages.
+ANALYZE_AFTER_ROWS = 10000
 BATCH_SIZE = 2000
 # The job's progress is written every PROGRESS_EVERY rows, but not more often than every
 # PROGRESS_SECONDS: on SQLite each update rewrites the whole job row, the uploaded file included.
@@ -733,6 +736,8 @@ def _run(job: ImportJob) -> None:
         if job.error_rows:
             notes.insert(0, SUMMARY_SKIPPED.format(rows=job.error_rows))
         _finish(job, ImportJob.Status.DONE, " ".join([summary, *notes]))
+    if created + updated >= ANALYZE_AFTER_ROWS:
+        analyze((spec.model._meta.db_table,))
 
 
 # Checking every row.
