@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet, Window
 from django.utils import timezone
 
 from kechuang.core import uscc
@@ -122,13 +122,47 @@ def _filter_qualification(qs, kind: str, validity: str):
     return qs.filter(pk__in=held.values("enterprise_id"))
 
 
-def registry_page(qs: QuerySet[Enterprise], number, per_page: int):
+def registry_page(qs: QuerySet[Enterprise], number, per_page: int, *, count_in_page_query: bool = False):
     """One page of a sorted list. The offset is walked over primary keys only (often straight off
-    an index), then the page's 25 rows are fetched whole: deep pages stay fast at 100,000 rows."""
-    page = Paginator(qs.values_list("pk", flat=True), per_page).get_page(number)
+    an index), then the page's rows are fetched whole: deep pages stay fast at 100,000 rows.
+
+    With `count_in_page_query` the total comes from a window function in the same query. That
+    costs a full pass where an index would have served the first page alone, so it pays only when
+    the filter itself needs a full pass (the certificate subquery): there it halves the time on
+    PostgreSQL (170 → 81 ms at 100,000 enterprises, benchmarks/RESULTS.md)."""
+    page = _page_counted_in_query(qs, number, per_page) if count_in_page_query else None
+    if page is None:
+        page = Paginator(qs.values_list("pk", flat=True), per_page).get_page(number)
     ids = list(page.object_list)
     rows = {e.pk: e for e in with_list_columns(Enterprise.objects.filter(pk__in=ids))}
     page.object_list = [rows[pk] for pk in ids]
+    return page
+
+
+class _KnownCount:
+    """An object list whose length is already known, so Paginator does not count again."""
+
+    def __init__(self, count: int):
+        self._count = count
+
+    def count(self) -> int:
+        return self._count
+
+    def __getitem__(self, key):
+        return []
+
+
+def _page_counted_in_query(qs, number, per_page: int):
+    try:
+        number = max(1, int(number))
+    except (TypeError, ValueError):
+        number = 1
+    offset = (number - 1) * per_page
+    rows = list(qs.annotate(_total=Window(Count("pk"))).values_list("pk", "_total")[offset : offset + per_page])
+    if not rows:
+        return None  # past the end or empty: the plain path shows the last page
+    page = Paginator(_KnownCount(rows[0][1]), per_page).page(number)
+    page.object_list = [pk for pk, _ in rows]
     return page
 
 

@@ -341,3 +341,24 @@ def test_latin_letters_in_names_match_in_any_case(client, personas):
     assert names(c.get(reverse("enterprises:list"), {"q": "abc智能"})) == ["上海ABC智能有限公司"]
     # A code's tail finds it too: people paste the last digits from a certificate.
     assert names(c.get(reverse("enterprises:list"), {"q": personas.ent_b.uscc[-6:]})) == ["上海乙生物有限公司"]
+
+
+def test_a_certificate_filtered_list_pages_and_counts_like_any_other(client, personas):
+    """The certificate filter counts in the page query (a window function): same pages, same totals."""
+    created = Enterprise.objects.bulk_create(
+        Enterprise(uscc=make_code(f"91310117MA1W{i:05d}"), name=f"上海窗口{i:03d}有限公司") for i in range(30)
+    )
+    for e in created:
+        Qualification.objects.create(enterprise=e, kind="tech_sme", issue_date=date(2025, 1, 1), expiry_date=date(2099, 12, 31))
+    c = login(client, personas.carol)
+    url = reverse("enterprises:list")
+    first = c.get(url, {"qualification": "tech_sme", "validity": "valid"})
+    assert first.context["page"].paginator.count == 30
+    assert names(first) == [f"上海窗口{i:03d}有限公司" for i in range(25)]
+    second = c.get(url, {"qualification": "tech_sme", "validity": "valid", "page": 2})
+    assert names(second) == [f"上海窗口{i:03d}有限公司" for i in range(25, 30)]
+    assert second.context["page"].has_previous() and not second.context["page"].has_next()
+    # Past the end and nonsense both land on a real page.
+    assert c.get(url, {"qualification": "tech_sme", "validity": "valid", "page": 9}).context["page"].number == 2
+    assert c.get(url, {"qualification": "tech_sme", "validity": "valid", "page": "x"}).context["page"].number == 1
+    assert c.get(url, {"qualification": "hnte", "validity": "valid"}).context["page"].paginator.count == 0

@@ -21,7 +21,9 @@ PAGE_SIZE = 25
 def enterprise_list(request):
     filters = selectors.RegistryFilters.from_params(request.GET)
     qs = selectors.enterprise_list(user=request.user, filters=filters)
-    page = selectors.registry_page(qs, request.GET.get("page"), PAGE_SIZE)
+    page = selectors.registry_page(
+        qs, request.GET.get("page"), PAGE_SIZE, count_in_page_query=bool(filters.qualification or filters.validity)
+    )
     query = request.GET.copy()
     query.pop("page", None)
     sort_query = request.GET.copy()
