@@ -1,0 +1,189 @@
+"""The enterprise situation frame: what the engine reads, one row per enterprise.
+
+Django (tiering) builds this frame from Enterprise, EnterpriseYear, IPAsset and Qualification; tests and
+benchmarks build it directly. Every column may be null, and null means "not known": a condition that
+needs a null input is `unknown`, never silently `not_met`.
+
+Years are counted back from the assessment date's year y: `_lag1` is the accounting year y−1 (最近一年,
+当年 in 国科发火〔2016〕195号), `_lag2` is y−2, `_lag3` is y−3. Money is yuan (int, float or Decimal);
+explanations show 万元. A column the caller leaves out is added as all-null.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    dtype: Any  # a polars data type
+    label: str
+    description: str
+
+
+MONEY = pl.Float64
+LAGS = (1, 2, 3)
+
+
+def _yearly(stem: str, label: str, description: str, dtype: Any = MONEY) -> tuple[Column, ...]:
+    return tuple(Column(f"{stem}_lag{k}", dtype, f"{label}（y−{k}年）", description) for k in LAGS)
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column(
+        "enterprise_id", pl.String, "企业标识", "任意唯一标识（如统一社会信用代码或数据库主键），原样返回"
+    ),
+    Column("registration_date", pl.Date, "成立日期", "营业执照上的成立日期（Enterprise.registration_date）"),
+    # --- yearly figures (EnterpriseYear), yuan ---
+    *_yearly("sales_revenue", "销售收入", "主营业务收入+其他业务收入（EnterpriseYear.sales_revenue），元"),
+    *_yearly(
+        "rd_expense_hnte",
+        "研发费用（高企口径）",
+        "按国科发火〔2016〕195号 三(六)2 归集（EnterpriseYear.rd_expense_hnte），元",
+    ),
+    *_yearly(
+        "rd_expense_hnte_domestic",
+        "境内研发费用（高企口径）",
+        "企业内部研发投入+委托境内研发（EnterpriseYear.rd_expense_hnte_domestic），元",
+    ),
+    *_yearly("net_assets", "净资产", "年末资产总额−负债总额，可为负（EnterpriseYear.net_assets），元"),
+    Column("employees_lag1", pl.Float64, "职工总数（y−1年）", "年度月平均人数（EnterpriseYear.employees）"),
+    Column(
+        "tech_staff_lag1", pl.Float64, "科技人员数（y−1年）", "年度月平均人数（EnterpriseYear.tech_staff）"
+    ),
+    Column(
+        "hitech_revenue_lag1", MONEY, "高新技术产品（服务）收入（y−1年）", "EnterpriseYear.hitech_revenue，元"
+    ),
+    Column(
+        "total_income_lag1",
+        MONEY,
+        "总收入（y−1年）",
+        "收入总额−不征税收入（EnterpriseYear.total_income），元",
+    ),
+    Column(
+        "total_assets_lag1", MONEY, "资产总额（y−1年）", "年末资产总额（EnterpriseYear.total_assets），元"
+    ),
+    Column(
+        "rd_expense_deduction_lag1",
+        MONEY,
+        "研发费用（加计扣除口径，y−1年）",
+        "按财税〔2015〕119号归集（EnterpriseYear.rd_expense_deduction），科技型中小企业评价用，元",
+    ),
+    Column(
+        "cost_expense_total_lag1", MONEY, "成本费用支出总额（y−1年）", "EnterpriseYear.cost_expense_total，元"
+    ),
+    # --- intellectual property (IPAsset), counted on the assessment date ---
+    Column(
+        "ip_class_i_count",
+        pl.Int64,
+        "有效Ⅰ类知识产权数",
+        "状态有效、归企业所有的Ⅰ类知识产权件数（发明专利等）",
+    ),
+    Column(
+        "ip_class_ii_count",
+        pl.Int64,
+        "有效Ⅱ类知识产权数",
+        "状态有效的Ⅱ类知识产权件数（实用新型、外观设计、软件著作权），科小评价用",
+    ),
+    Column(
+        "ip_class_ii_unused_count",
+        pl.Int64,
+        "尚未用于高企申报的有效Ⅱ类知识产权数",
+        "Ⅱ类知识产权仅限在高企申报中使用一次（IPAsset.hnte_used_year 为空者）",
+    ),
+    Column("ip_has_own_rd", pl.Boolean, "有自主研发的知识产权", "计入的知识产权中至少一件获得方式为自主研发"),
+    Column(
+        "standards_participation",
+        pl.Boolean,
+        "参与编制标准",
+        "参与编制国家标准、行业标准、检测方法、技术规范（高企加分项）",
+    ),
+    # --- 科技成果转化 (counts per year; null = not recorded) ---
+    *_yearly(
+        "conversions", "科技成果转化数", "当年科技成果转化项数（同一成果多种形式转化计为一项）", pl.Int64
+    ),
+    # --- expert judgement (官方评审前为空：该项按 0 至满分的区间计) ---
+    Column(
+        "expert_ip_advancement",
+        pl.Int64,
+        "技术的先进程度（专家评分）",
+        "高企评分，0–8分；为空时按 0–8 分区间计",
+    ),
+    Column(
+        "expert_ip_core_support",
+        pl.Int64,
+        "核心支持作用（专家评分）",
+        "高企评分，0–8分；为空时按 0–8 分区间计",
+    ),
+    Column(
+        "expert_rd_management",
+        pl.Int64,
+        "研究开发组织管理水平（专家评分）",
+        "高企评分，0–20分；为空时按 0–20 分区间计",
+    ),
+    # --- facts from official records or judgement; null = unknown ---
+    Column(
+        "hitech_field_ok",
+        pl.Boolean,
+        "属于重点支持领域",
+        "核心技术属于《国家重点支持的高新技术领域》（需专家判断）",
+    ),
+    Column(
+        "no_major_incident",
+        pl.Boolean,
+        "申请前一年内无重大事故或严重环境违法",
+        "高企第十一条(八)；由信用及处罚记录确认",
+    ),
+    Column("resident_in_china", pl.Boolean, "境内注册的居民企业", "科小第六条(一)，不含港澳台"),
+    Column("not_prohibited_industry", pl.Boolean, "不属禁止、限制和淘汰类", "科小第六条(三)"),
+    Column(
+        "tech_sme_clean_record",
+        pl.Boolean,
+        "上一年及当年无重大事故、严重失信，未列入异常名录",
+        "科小第六条(四)",
+    ),
+    Column("hnte_valid", pl.Boolean, "持有有效期内高企证书", "评价日有效的高新技术企业证书（Qualification）"),
+    Column("national_award_top3", pl.Boolean, "近五年国家级科技奖励前三", "科小第八条(二)"),
+    Column("provincial_rd_institution", pl.Boolean, "拥有省部级以上研发机构", "科小第八条(三)"),
+    Column("led_standard", pl.Boolean, "近五年主导制定标准", "科小第八条(四)"),
+)
+
+COLUMNS_BY_NAME = {column.name: column for column in COLUMNS}
+SCHEMA = {column.name: column.dtype for column in COLUMNS}
+
+
+def situation_frame(rows: Iterable[Mapping[str, Any]]) -> pl.DataFrame:
+    """Build a situation frame from dicts (one per enterprise); unknown keys are an error, missing ones null."""
+    rows = list(rows)
+    for index, row in enumerate(rows):
+        unknown = set(row) - set(SCHEMA)
+        if unknown:
+            raise ValueError(f"第{index + 1}行：未知的输入列 {', '.join(sorted(unknown))}")
+    data = {name: [_coerce(row.get(name), dtype) for row in rows] for name, dtype in SCHEMA.items()}
+    return pl.DataFrame(data, schema=SCHEMA)
+
+
+def _coerce(value: Any, dtype: Any) -> Any:
+    if value is None:
+        return None
+    if dtype == pl.Float64:
+        return float(value)  # Decimal yuan → float; the engine compares in whole fen
+    if dtype == pl.String:
+        return str(value)
+    return value
+
+
+def conform(frame: pl.DataFrame) -> pl.DataFrame:
+    """Add the missing columns as nulls and cast every column to its documented type."""
+    unknown = set(frame.columns) - set(SCHEMA)
+    if unknown:
+        raise ValueError(f"未知的输入列 {', '.join(sorted(unknown))}")
+    return frame.select(
+        (pl.col(name).cast(dtype) if name in frame.columns else pl.lit(None, dtype=dtype)).alias(name)
+        for name, dtype in SCHEMA.items()
+    )
