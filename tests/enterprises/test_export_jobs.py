@@ -4,6 +4,7 @@ bar and downloaded when done. Only its creator and officers see a job."""
 
 import io
 from decimal import Decimal
+from urllib.parse import urlencode
 
 import pytest
 from django.core.management import call_command
@@ -44,7 +45,9 @@ def rows_of(content: bytes) -> dict[str, list[tuple]]:
 
 
 def export(client, **params):
-    return client.get(reverse("enterprises:export"), params)
+    """What the 开始导出 button sends: a POST with the list's filters in the query string."""
+    query = urlencode(params)
+    return client.post(reverse("enterprises:export") + (f"?{query}" if query else ""))
 
 
 def job_urls(job: ExportJob) -> list[str]:
@@ -254,3 +257,13 @@ def test_it_sends_anonymous_users_to_log_in(client, registry):
     for url in [reverse("enterprises:export"), *job_urls(job)]:
         response = client.get(url)
         assert response.status_code == 302 and response["Location"].startswith(reverse("accounts:login")), url
+
+
+def test_a_large_export_asks_before_starting_a_job(client, registry, settings):
+    settings.EXPORT_SYNC_MAX_ENTERPRISES = 1
+    client.force_login(registry.carol)
+    response = client.get(reverse("enterprises:export"), {"sort": "-name"})
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert "开始导出" in body and 'method="post"' in body and "sort=-name" in body
+    assert not ExportJob.objects.exists()

@@ -2,6 +2,7 @@
 settings.EXPORT_SYNC_MAX_ENTERPRISES enterprises, as a background job with a progress bar and a
 download. A job is seen only by its creator and by officers (enterprises.import_registry)."""
 
+from dataclasses import asdict
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -9,7 +10,7 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.http import content_disposition_header
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_http_methods
 
 from kechuang.core.excel import XLSX_CONTENT_TYPE
 from kechuang.enterprises import choices, exporting, selectors
@@ -53,13 +54,18 @@ def _filter_labels(filters: dict) -> list[tuple[str, str]]:
 
 @login_required
 @permission_required("enterprises.export_registry", raise_exception=True)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def enterprise_export(request):
+    """Small lists download at once. A large one needs a POST to start its background job, so a
+    link followed by a crawler or a prefetch never starts one."""
     filters = selectors.RegistryFilters.from_params(request.GET)
     qs = selectors.enterprise_list(user=request.user, filters=filters)
     total = qs.count()
     if total <= settings.EXPORT_SYNC_MAX_ENTERPRISES:
         return _xlsx(exporting.enterprises_xlsx(qs, user=request.user), exporting.EXPORT_FILENAME)
+    if request.method == "GET":
+        context = {"total": total, "filters": _filter_labels(asdict(filters)), "query": request.GET.urlencode()}
+        return render(request, "enterprises/export_confirm.html", context)
     job = exporting.export_job_create(user=request.user, filters=filters, total_enterprises=total)
     return redirect(job)
 
