@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "kechuang.core",
     "kechuang.enterprises",
+    "kechuang.tiering",
 ]
 
 MIDDLEWARE = [

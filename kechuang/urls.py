@@ -11,6 +11,7 @@ urlpatterns = [
     path("", core_views.home, name="home"),
     path("accounts/", include("kechuang.core.urls")),
     path("enterprises/", include("kechuang.enterprises.urls")),
+    path("tiering/", include("kechuang.tiering.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

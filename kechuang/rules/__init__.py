@@ -19,7 +19,7 @@ from typing import Any
 
 import polars as pl
 
-from kechuang.rules import hnte, inputs, tech_sme
+from kechuang.rules import hnte, inputs, parameters, tech_sme
 from kechuang.rules.common import MET, NOT_MET, STATUS, UNKNOWN, Explanation
 
 QUALIFICATIONS = {hnte.AREA: hnte, tech_sme.AREA: tech_sme}
@@ -36,7 +36,13 @@ __all__ = [
     "assess",
     "evaluate",
     "explain",
+    "parameters_version",
 ]
+
+
+def parameters_version() -> str:
+    """The fingerprint of the shipped parameter files (see parameters.version)."""
+    return parameters.version()
 
 
 def evaluate(frame: pl.DataFrame, on: dt.date) -> pl.DataFrame:

@@ -20,6 +20,7 @@ file, the parameter and the value.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -196,3 +197,13 @@ def default() -> ParameterSet:
 def at(path: str, on: dt.date) -> ParameterValue:
     """The value of parameter `path` ("<area>.<name>") in force on `on`, with its unit, reference and status."""
     return default().at(path, on)
+
+
+def version(directory: Path | str = DIRECTORY) -> str:
+    """A short fingerprint of the parameter files' contents (names and bytes): stored with every assessment
+    so that a past result can be replayed against the parameters it was computed with."""
+    digest = hashlib.sha256()
+    for file in sorted(Path(directory).glob("*.yaml")):
+        digest.update(file.name.encode("utf-8") + b"\0")
+        digest.update(file.read_bytes() + b"\0")
+    return digest.hexdigest()[:16]
