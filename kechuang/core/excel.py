@@ -79,9 +79,14 @@ def write_xlsx(
     return buffer.getvalue()
 
 
+def decimal_cell(value: Decimal) -> float | str:
+    """A Decimal as a spreadsheet number, or as text where a float would lose digits."""
+    return float(value) if value == value.to_integral_value() or abs(value) < 10**15 else str(value)
+
+
 def _cell_value(value):
     if isinstance(value, Decimal):
-        return float(value) if value == value.to_integral_value() or abs(value) < 10**15 else str(value)
+        return decimal_cell(value)
     if isinstance(value, bool):
         return "是" if value else "否"
     if isinstance(value, datetime):

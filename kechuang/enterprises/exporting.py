@@ -84,8 +84,6 @@ def enterprises_xlsx(
     return _write_registry(registry_sheets(queryset, user=user), progress)
 
 
-registry_xlsx = enterprises_xlsx  # the registry's export
-
 
 def export_row_count(queryset: QuerySet[Enterprise]) -> int:
     """How many data rows enterprises_xlsx writes for `queryset`, over all four sheets."""
@@ -222,7 +220,7 @@ def _write_registry(sheets: list[Sheet], progress: Callable[[int], None] | None)
                 elif kind is float or kind is int:
                     write_number(number, index, value)
                 elif kind is Decimal:
-                    number_or_text = _decimal(value)
+                    number_or_text = excel.decimal_cell(value)
                     if type(number_or_text) is str:
                         write_string(number, index, number_or_text)
                     else:
@@ -241,11 +239,6 @@ def _write_registry(sheets: list[Sheet], progress: Callable[[int], None] | None)
                     progress(written)
     workbook.close()
     return buffer.getvalue()
-
-
-def _decimal(value: Decimal) -> float | str:
-    """As excel.write_xlsx writes a Decimal: a number, or text where a float would lose digits."""
-    return float(value) if value == value.to_integral_value() or abs(value) < 10**15 else str(value)
 
 
 def import_template_xlsx(*, kind: str) -> bytes:
