@@ -22,13 +22,27 @@ import polars as pl
 from kechuang.rules import hnte, inputs, parameters, tech_sme
 from kechuang.rules.common import MET, NOT_MET, STATUS, UNKNOWN, Explanation
 
-QUALIFICATIONS = {hnte.AREA: hnte, tech_sme.AREA: tech_sme}
-RESULT_COLUMN = {hnte.AREA: "hnte", tech_sme.AREA: "tsme"}
+# Each module assesses one or more qualifications ("areas") and exposes:
+#   AREAS: {area: (Chinese name, result column)}   e.g. {"hnte": ("高新技术企业", "hnte")}
+#   CONDITIONS: {area: (condition status columns, ...)}  the columns `overall` combines for that area
+#   add_results(lazy, on) -> LazyFrame   adds the `<result>*` columns
+#   explain(row, on) -> {area: [Explanation, ...]}
+# A score, where the area has one, is `<result>_score_min` / `<result>_score_max`.
+MODULES = (tech_sme, hnte)
+
+QUALIFICATIONS = {area: module for module in MODULES for area in module.AREAS}
+RESULT_COLUMN = {area: module.AREAS[area][1] for area, module in QUALIFICATIONS.items()}
+NAMES = {area: module.AREAS[area][0] for area, module in QUALIFICATIONS.items()}
+CONDITION_COLUMNS = {area: tuple(module.CONDITIONS[area]) for area, module in QUALIFICATIONS.items()}
 
 __all__ = [
+    "CONDITION_COLUMNS",
     "MET",
+    "MODULES",
+    "NAMES",
     "NOT_MET",
     "QUALIFICATIONS",
+    "RESULT_COLUMN",
     "STATUS",
     "UNKNOWN",
     "Assessment",
@@ -48,8 +62,23 @@ def parameters_version() -> str:
 def evaluate(frame: pl.DataFrame, on: dt.date) -> pl.DataFrame:
     """Evaluate every qualification for every row of a situation frame; returns inputs + result columns."""
     lazy = inputs.conform(frame).lazy()
-    for module in QUALIFICATIONS.values():
+    for module in MODULES:
         lazy = module.add_results(lazy, on)
+    # How far each enterprise stands from each qualification: conditions not met, and still unknown.
+    lazy = lazy.with_columns(
+        **{
+            f"{RESULT_COLUMN[area]}_unmet": pl.sum_horizontal(
+                [(pl.col(c) == NOT_MET).cast(pl.Int8) for c in columns]
+            )
+            for area, columns in CONDITION_COLUMNS.items()
+        },
+        **{
+            f"{RESULT_COLUMN[area]}_unknown": pl.sum_horizontal(
+                [(pl.col(c) == UNKNOWN).cast(pl.Int8) for c in columns]
+            )
+            for area, columns in CONDITION_COLUMNS.items()
+        },
+    )
     return lazy.collect()
 
 
@@ -84,7 +113,7 @@ def explain(row: Mapping[str, Any], on: dt.date) -> Assessment:
     return Assessment(
         on=on,
         statuses={area: row[RESULT_COLUMN[area]] for area in QUALIFICATIONS},
-        explanations={area: module.explain(row, on) for area, module in QUALIFICATIONS.items()},
+        explanations={area: items for module in MODULES for area, items in module.explain(row, on).items()},
         row=row,
     )
 

@@ -42,7 +42,9 @@ from kechuang.rules.common import (
 
 AREA = "hnte"
 NAME = "高新技术企业"
-CONDITIONS = ("h1", "h2", "h3", "h4", "h5", "h5b", "h6", "h7", "h8")
+AREAS = {AREA: (NAME, "hnte")}
+_CONDITION_KEYS = ("h1", "h2", "h3", "h4", "h5", "h5b", "h6", "h7", "h8")
+CONDITIONS = {AREA: tuple(f"hnte_{c}" for c in _CONDITION_KEYS)}
 
 
 def _p(name: str, on: dt.date) -> parameters.ParameterValue:
@@ -329,14 +331,14 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
             .then(False)
             .otherwise(None)
         ),
-    ).with_columns(hnte=overall([f"hnte_{c}" for c in CONDITIONS]))
+    ).with_columns(hnte=overall(list(CONDITIONS[AREA])))
     return lazy.drop(cs.starts_with("_hnte_"))
 
 
 # --- explanations ----------------------------------------------------------------------------------------
 
 
-def explain(row: dict[str, Any], on: dt.date) -> list[Explanation]:
+def explain(row: dict[str, Any], on: dt.date) -> dict[str, list[Explanation]]:
     """The Chinese explanation of every HNTE condition and score item of one evaluated row."""
     result = [
         _h1(row, on),
@@ -350,7 +352,7 @@ def explain(row: dict[str, Any], on: dt.date) -> list[Explanation]:
         _h8(row, on),
     ]
     result.extend(score_items(row, on))
-    return result
+    return {AREA: result}
 
 
 def _h1(row: dict[str, Any], on: dt.date) -> Explanation:

@@ -37,7 +37,9 @@ from kechuang.rules.common import (
 
 AREA = "tech_sme"
 NAME = "科技型中小企业"
-CONDITIONS = ("t1", "t2", "t3", "t4", "t5_or_direct")
+AREAS = {AREA: (NAME, "tsme")}
+_CONDITION_KEYS = ("t1", "t2", "t3", "t4", "t5_or_direct")
+CONDITIONS = {AREA: tuple(f"tsme_{c}" for c in _CONDITION_KEYS)}
 DIRECT = ("hnte_valid", "national_award_top3", "provincial_rd_institution", "led_standard")
 
 
@@ -121,7 +123,7 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
                 .cast(STATUS)
             ),
         )
-        .with_columns(tsme=overall([f"tsme_{c}" for c in CONDITIONS]))
+        .with_columns(tsme=overall(list(CONDITIONS[AREA])))
     )
     return lazy
 
@@ -129,7 +131,7 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
 # --- explanations ----------------------------------------------------------------------------------------
 
 
-def explain(row: dict[str, Any], on: dt.date) -> list[Explanation]:
+def explain(row: dict[str, Any], on: dt.date) -> dict[str, list[Explanation]]:
     result = [
         _flag(row, on, "t1"),
         _t2(row, on),
@@ -139,7 +141,7 @@ def explain(row: dict[str, Any], on: dt.date) -> list[Explanation]:
         _direct(row, on),
     ]
     result.extend(score_items(row, on))
-    return result
+    return {AREA: result}
 
 
 _FLAGS = {

@@ -8,7 +8,7 @@ from datetime import date
 from kechuang import rules
 from kechuang.enterprises.models import Enterprise
 from kechuang.rules.common import Explanation
-from kechuang.tiering.models import AssessmentArea, AssessmentStatus
+from kechuang.tiering.models import AssessmentStatus
 from kechuang.tiering.situation import situation_frame
 
 
@@ -41,7 +41,7 @@ def enterprise_assessment(*, enterprise: Enterprise, on: date) -> list[AreaResul
         results.append(
             AreaResult(
                 area=area,
-                label=AssessmentArea(area).label,
+                label=rules.NAMES[area],
                 status=report.statuses[area],
                 status_label=AssessmentStatus(report.statuses[area]).label,
                 score_min=row.get(f"{column}_score_min"),

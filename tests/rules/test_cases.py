@@ -61,11 +61,8 @@ def test_every_result_column_is_three_valued():
         dict(case.situation, enterprise_id=str(i)) for i, case in enumerate(CASES) if case.on == CASES[0].on
     ]
     result = rules.evaluate(inputs.situation_frame(rows), CASES[0].on)
-    for column in [
-        "hnte",
-        "tsme",
-        *(f"hnte_{c}" for c in rules.hnte.CONDITIONS),
-        *(f"tsme_{c}" for c in rules.tech_sme.CONDITIONS),
-    ]:
+    columns = [*rules.RESULT_COLUMN.values(), *(c for cs in rules.CONDITION_COLUMNS.values() for c in cs)]
+    assert len(columns) > len(rules.RESULT_COLUMN)
+    for column in columns:
         assert set(result[column].cast(str).unique()) <= {"met", "not_met", "unknown"}, column
         assert result[column].null_count() == 0, column
