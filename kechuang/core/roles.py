@@ -30,6 +30,11 @@ OFFICER = Role(
         "enterprises.import_registry",
         "enterprises.export_registry",
         "enterprises.view_history",
+        "tiering.view_assessment",
+        "tiering.add_assessmentrun",
+        "tiering.view_parameterrevision",
+        "tiering.add_parameterrevision",
+        "tiering.change_parameterrevision",
     ),
 )
 PARK_OPERATOR = Role(
@@ -38,7 +43,7 @@ PARK_OPERATOR = Role(
     _perms(("view", "change"), ("enterprise",))
     + _perms(("view", "add", "change"), ("enterpriseyear", "ipasset"))
     + _perms(("view",), ("qualification", "park"))
-    + ("enterprises.export_registry", "enterprises.view_history"),
+    + ("enterprises.export_registry", "enterprises.view_history", "tiering.view_assessment"),
 )
 ENTERPRISE = Role(
     "enterprise",
@@ -53,7 +58,9 @@ EXPERT = Role("expert", "专家", ())
 LEADER = Role(
     "leader",
     "领导",
-    _perms(("view",)) + _perms(("view",), ("park",)) + ("enterprises.view_all_enterprises", "enterprises.export_registry"),
+    _perms(("view",))
+    + _perms(("view",), ("park",))
+    + ("enterprises.view_all_enterprises", "enterprises.export_registry", "tiering.view_assessment"),
 )
 
 ROLES = (OFFICER, PARK_OPERATOR, ENTERPRISE, UNIVERSITY, EXPERT, LEADER)
@@ -82,5 +89,10 @@ def roles_sync() -> None:
         wanted = []
         for dotted in role.permissions:
             app_label, codename = dotted.split(".")
-            wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+            try:
+                wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+            except Permission.DoesNotExist:
+                raise RuntimeError(
+                    f"角色“{role.name}”的权限 {dotted} 不存在：roles_sync 须在最后一个应用迁移之后运行"
+                ) from None
         group.permissions.set(wanted)

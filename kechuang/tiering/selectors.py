@@ -7,8 +7,10 @@ from datetime import date
 
 from kechuang import rules
 from kechuang.enterprises.models import Enterprise
+from kechuang.rules import parameters
 from kechuang.rules.common import Explanation
 from kechuang.tiering.models import AssessmentStatus
+from kechuang.tiering.services import parameter_set
 from kechuang.tiering.situation import situation_frame
 
 
@@ -33,8 +35,15 @@ def enterprise_assessment(*, enterprise: Enterprise, on: date) -> list[AreaResul
     """Every qualification of one enterprise on `on`, computed live: a one-row situation frame from the
     registry through the same engine call as the whole population."""
     frame = situation_frame(enterprises=Enterprise.objects.filter(pk=enterprise.pk), on=on)
-    row = rules.evaluate(frame, on).row(0, named=True)
-    report = rules.explain(row, on)
+    with parameters.using(parameter_set()):
+        row = rules.evaluate(frame, on).row(0, named=True)
+        report = rules.explain(row, on)
+    return area_results(report)
+
+
+def area_results(report: rules.Assessment) -> list[AreaResult]:
+    """One enterprise's assessment as shown on its page: per qualification, ladder order."""
+    row = report.row
     results = []
     for area, column in rules.RESULT_COLUMN.items():
         items = report.explanations[area]

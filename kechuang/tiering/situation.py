@@ -1,9 +1,10 @@
 """The situation frame from the registry: what the rules engine reads, one row per enterprise.
 
 One code path for the whole population and for one enterprise (a queryset of one). A fixed number of
-queries whatever the number of enterprises: the enterprises, their years y−1..y−3, their IP counts, and
-their HNTE certificates in force on the assessment date. A column the registry cannot fill (expert
-scores, 科技成果转化, facts from other records) stays null, which the engine reports as unknown.
+queries whatever the number of enterprises (five): the enterprises, their years y−1..y−4, their equity
+financing over all years up to y−1, their IP counts, and their certificates in force on the assessment
+date. A column the registry cannot fill (expert scores, 科技成果转化, market share, facts from other
+records) stays null, which the engine reports as unknown.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import polars as pl
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from kechuang.enterprises import choices
 from kechuang.enterprises.models import EnterpriseYear, IPAsset, Qualification
@@ -32,32 +33,95 @@ YEAR_COLUMNS: dict[str, tuple[str, int]] = {
 YEAR_FIELDS = sorted({stem for stem, _ in YEAR_COLUMNS.values()})
 LAGS = sorted({lag for _, lag in YEAR_COLUMNS.values()})
 
-IP_COLUMNS = ("ip_class_i_count", "ip_class_ii_count", "ip_class_ii_unused_count", "ip_has_own_rd")
-REGISTRY_COLUMNS = frozenset({"enterprise_id", "registration_date", "hnte_valid", *YEAR_COLUMNS, *IP_COLUMNS})
+K = choices.QualificationKind
+L = choices.QualificationLevel
+
+# Titles held on the assessment date: situation column → Qualification kind.
+TITLE_COLUMNS: dict[str, str] = {
+    "hnte_valid": K.HNTE,
+    "tech_sme_valid": K.TECH_SME,
+    "innovative_sme_valid": K.INNOVATIVE_SME,
+    "srdi_valid": K.SPECIALISED_SME,
+    "little_giant_valid": K.LITTLE_GIANT,
+}
+# Qualification.level of a 研发机构 → rd_institution_level. 上海市级 is 省级: Shanghai is a
+# provincial-level municipality; a district's (区级) is below the prefecture level (地市级以下).
+RD_INSTITUTION_LEVELS: dict[str, str] = {L.NATIONAL: "national", L.MUNICIPAL: "provincial", L.DISTRICT: "below"}
+_LEVEL_RANK = {"national": 3, "provincial": 2, "city": 1, "below": 0}
+
+IP_COLUMNS = (
+    "ip_class_i_count",
+    "ip_class_ii_count",
+    "ip_class_ii_unused_count",
+    "ip_has_own_rd",
+    "ip_class_i_own_rd_count",
+    "ip_class_ii_mature_count",
+)
+EQUITY_COLUMNS = ("equity_financing_total", "has_private_equity")
+RD_INSTITUTION_COLUMNS = ("rd_institution_level", "provincial_rd_institution", "rd_institution_own_or_joint")
+REGISTRY_COLUMNS = frozenset(
+    {
+        "enterprise_id",
+        "registration_date",
+        "is_listed",
+        "in_shanghai",
+        *YEAR_COLUMNS,
+        *EQUITY_COLUMNS,
+        *IP_COLUMNS,
+        *TITLE_COLUMNS,
+        *RD_INSTITUTION_COLUMNS,
+    }
+)
 
 
 def situation_frame(*, enterprises: QuerySet, on: date) -> pl.DataFrame:
     """The situation frame of `enterprises` (ordered by primary key) as known on `on`.
 
-    Years are counted back from `on`'s year: `_lag1` is y−1. IP counts are of assets in force (status
-    有效, granted on or before `on` or with no grant date recorded); Ⅱ类 "unused" means not yet used in
-    an HNTE application. An enterprise with no IP in the registry has counts of 0 (the registry is the
-    IP register); a year not in the registry is null, never 0.
+    Years are counted back from `on`'s year y: `_lag1` is y−1, down to `_lag4` (y−4, the base year of
+    a three-year growth rate); a year not in the registry is null, never 0. `equity_financing_total`
+    sums 新增股权融资 over every recorded year up to y−1 (null when no year records it);
+    `has_private_equity` is whether one of those years records more than 0 (False when they record only
+    0, null when none records the figure). `is_listed` is the enterprise's flag as it stands today.
+    `in_shanghai` is True for every row: the registry is the district's (松江区), so its enterprises are
+    registered and pay tax in Shanghai.
+
+    IP counts are of assets in force (status 有效, granted on or before `on` or with no grant date
+    recorded); an enterprise with no IP in the registry has counts of 0 (the registry is the IP
+    register). Ⅱ类 "unused" means not yet used in an HNTE application. For 梯度培育 (工信部企业〔2022〕63号
+    附件4) Ⅱ类 is every 软件著作权 plus the 实用新型 and 外观设计 patents granted more than two years
+    before `on` (granted exactly two years before is not yet "more than"); the registry keeps a status,
+    not a maintenance history, so "maintained" is read as 有效 with such a grant date. Ⅰ类高价值 and Ⅰ类
+    related to the main product are not recorded and stay null, as does the "transferred in less than
+    a year" exclusion, which needs a transfer date the registry does not keep (it does not touch the
+    own-R&D count).
+
+    Titles (高企, 科小, 创新型, 专精特新, 小巨人) are certificates in force on `on`, False when none is.
+    `rd_institution_level` is the best level of the 研发机构 certificates in force: 国家级 → national,
+    市级 (上海市级 = 省级) → provincial, 区级 → below, none without one; a certificate with no level
+    recorded makes it unknown (null) unless a national one is held. `provincial_rd_institution` is
+    national or provincial; `rd_institution_own_or_joint` is True when one is held and unknown
+    otherwise (an institution that no authority recognised is not in the registry).
     """
     pks = enterprises.values("pk")
-    base = list(enterprises.order_by("pk").values_list("pk", "registration_date"))  # query 1
+    base = list(enterprises.order_by("pk").values_list("pk", "registration_date", "is_listed"))  # query 1
 
     rows: dict[int, dict[str, Any]] = {
         pk: {
             "enterprise_id": str(pk),
             "registration_date": registered,
+            "is_listed": listed,
+            "in_shanghai": True,
             "ip_class_i_count": 0,
             "ip_class_ii_count": 0,
             "ip_class_ii_unused_count": 0,
             "ip_has_own_rd": False,
-            "hnte_valid": False,
+            "ip_class_i_own_rd_count": 0,
+            "ip_class_ii_mature_count": 0,
+            **dict.fromkeys(TITLE_COLUMNS, False),
+            "rd_institution_level": "none",
+            "provincial_rd_institution": False,
         }
-        for pk, registered in base
+        for pk, registered, listed in base
     }
 
     lag_of_year = {on.year - lag: lag for lag in LAGS}
@@ -75,9 +139,30 @@ def situation_frame(*, enterprises: QuerySet, on: date) -> pl.DataFrame:
             if column is not None:
                 row[column] = _number(figures[stem])
 
+    equity = (
+        EnterpriseYear.objects.filter(enterprise_id__in=pks, year__lt=on.year)
+        .values("enterprise_id")
+        .order_by("enterprise_id")
+        .annotate(
+            total=Sum("equity_financing"),
+            recorded=Count("equity_financing"),
+            positive=Count("pk", filter=Q(equity_financing__gt=0)),
+        )
+    )  # query 3
+    for financing in equity:
+        row = rows.get(financing["enterprise_id"])
+        if row is None or not financing["recorded"]:
+            continue
+        row["equity_financing_total"] = _number(financing["total"])
+        row["has_private_equity"] = financing["positive"] > 0
+
     in_force = Q(status=choices.IPStatus.VALID) & (Q(grant_date__isnull=True) | Q(grant_date__lte=on))
     class_i = Q(ip_type__in=list(choices.CLASS_I_TYPES))
     class_ii = Q(ip_type__in=list(choices.CLASS_II_TYPES))
+    own_rd = Q(acquisition=choices.IPAcquisition.OWN_RD)
+    mature = Q(ip_type=choices.IPType.SOFTWARE) | Q(
+        ip_type__in=[choices.IPType.UTILITY_MODEL, choices.IPType.DESIGN], grant_date__lt=two_years_before(on)
+    )
     counts = (
         IPAsset.objects.filter(in_force, enterprise_id__in=pks)
         .values("enterprise_id")
@@ -86,9 +171,11 @@ def situation_frame(*, enterprises: QuerySet, on: date) -> pl.DataFrame:
             class_i=Count("pk", filter=class_i),
             class_ii=Count("pk", filter=class_ii),
             class_ii_unused=Count("pk", filter=class_ii & Q(hnte_used_year__isnull=True)),
-            own_rd=Count("pk", filter=(class_i | class_ii) & Q(acquisition=choices.IPAcquisition.OWN_RD)),
+            own_rd=Count("pk", filter=(class_i | class_ii) & own_rd),
+            class_i_own_rd=Count("pk", filter=class_i & own_rd),
+            class_ii_mature=Count("pk", filter=mature),
         )
-    )  # query 3
+    )  # query 4
     for count in counts:
         row = rows.get(count["enterprise_id"])
         if row is None:
@@ -97,18 +184,53 @@ def situation_frame(*, enterprises: QuerySet, on: date) -> pl.DataFrame:
         row["ip_class_ii_count"] = count["class_ii"]
         row["ip_class_ii_unused_count"] = count["class_ii_unused"]
         row["ip_has_own_rd"] = count["own_rd"] > 0
+        row["ip_class_i_own_rd_count"] = count["class_i_own_rd"]
+        row["ip_class_ii_mature_count"] = count["class_ii_mature"]
 
-    hnte_holders = (
+    column_of_kind = {kind: column for column, kind in TITLE_COLUMNS.items()}
+    held = (
         Qualification.objects.valid_on(on)
-        .filter(kind=choices.QualificationKind.HNTE, enterprise_id__in=pks)
-        .values_list("enterprise_id", flat=True)
+        .filter(enterprise_id__in=pks, kind__in=[*TITLE_COLUMNS.values(), K.RD_INSTITUTION])
+        .values_list("enterprise_id", "kind", "level")
         .distinct()
-    )  # query 4
-    for pk in hnte_holders:
-        if pk in rows:
-            rows[pk]["hnte_valid"] = True
+    )  # query 5
+    institutions: dict[int, list[str]] = {}
+    for pk, kind, level in held:
+        row = rows.get(pk)
+        if row is None:
+            continue
+        if kind == K.RD_INSTITUTION:
+            institutions.setdefault(pk, []).append(level)
+        else:
+            row[column_of_kind[kind]] = True
+    for pk, levels in institutions.items():
+        rows[pk].update(_rd_institution(levels))
 
     return inputs.situation_frame(rows.values())
+
+
+def two_years_before(on: date) -> date:
+    """The same day two years earlier; for 29 February, 1 March (a patent granted on 28 February
+    two years before has then been held for more than two years)."""
+    try:
+        return on.replace(year=on.year - 2)
+    except ValueError:
+        return date(on.year - 2, 3, 1)
+
+
+def _rd_institution(levels: list[str]) -> dict[str, Any]:
+    """The rd_institution columns of an enterprise holding 研发机构 certificates of these levels
+    ("" = level not recorded)."""
+    known = [RD_INSTITUTION_LEVELS[level] for level in levels if level in RD_INSTITUTION_LEVELS]
+    best = max(known, key=_LEVEL_RANK.__getitem__, default=None)
+    unknown_level = len(known) < len(levels)
+    if unknown_level and best != "national":
+        level = None  # the unrecorded one may rank higher
+        provincial = True if best == "provincial" else None
+    else:
+        level = best
+        provincial = best in ("national", "provincial")
+    return {"rd_institution_level": level, "provincial_rd_institution": provincial, "rd_institution_own_or_joint": True}
 
 
 def _number(value: Decimal | None) -> float | None:

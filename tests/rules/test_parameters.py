@@ -125,3 +125,51 @@ def test_at_reads_the_shipped_hnte_thresholds():
     assert parameters.at("hnte.score_pass_min", dt.date(2026, 6, 30)).value == 71
     with pytest.raises(ParameterError, match="2015-12-31 没有生效的取值"):
         parameters.at("hnte.score_pass_min", dt.date(2015, 12, 31))
+
+
+# --- revisions, replay and the set in force ---------------------------------------------------------------
+
+
+def test_a_revision_confirms_or_corrects_one_dated_value_and_says_so(tmp_path):
+    params = load(_write(tmp_path, TWO_PERIODS))
+    confirmed = params.revised([parameters.Revision("area.ratio", dt.date(2026, 4, 1), note="张三核实原文")])
+    value = confirmed.at("area.ratio", dt.date(2026, 5, 1))
+    assert (value.value, value.status) == (0.05, "confirmed")
+    assert value.reference == "工信部企业〔2026〕2号；张三核实原文"
+    corrected = params.revised([parameters.Revision("area.ratio", dt.date(2026, 4, 1), value=0.04)])
+    assert corrected.at("area.ratio", dt.date(2026, 5, 1)).value == 0.04
+    assert corrected.at("area.ratio", dt.date(2025, 5, 1)).value == 0.03  # the other period is untouched
+    assert params.at("area.ratio", dt.date(2026, 5, 1)).value == 0.05  # the original set is unchanged
+    assert len({params.version, confirmed.version, corrected.version}) == 3
+
+
+@pytest.mark.parametrize(
+    ("revision", "message"),
+    [
+        (parameters.Revision("area.nope", dt.date(2026, 4, 1)), "未知参数 area.nope"),
+        (parameters.Revision("area.ratio", dt.date(2026, 4, 2)), "没有自 2026-04-02 起生效的取值"),
+        (parameters.Revision("area.ratio", dt.date(2026, 4, 1), value=1.5), "比例须为 0 到 1 之间的数"),
+    ],
+)
+def test_a_revision_that_names_nothing_or_a_bad_value_is_refused(tmp_path, revision, message):
+    with pytest.raises(ParameterError, match=message):
+        load(_write(tmp_path, TWO_PERIODS)).revised([revision])
+
+
+def test_a_set_rebuilt_from_its_texts_and_revisions_has_the_same_version(tmp_path):
+    revision = parameters.Revision("area.ratio", dt.date(2026, 4, 1), value=0.04)
+    original = load(_write(tmp_path, TWO_PERIODS)).revised([revision])
+    replayed = parameters.from_texts(original.texts, original.revisions)
+    assert replayed.version == original.version
+    assert replayed.at("area.ratio", dt.date(2026, 5, 1)).value == 0.04
+
+
+def test_using_changes_the_set_the_engine_reads_only_inside_the_block(tmp_path):
+    shipped = parameters.at("hnte.tech_staff_ratio_min", dt.date(2026, 6, 30)).value
+    what_if = parameters.default().revised(
+        [parameters.Revision("hnte.tech_staff_ratio_min", dt.date(2016, 1, 1), value=0.08)]
+    )
+    with parameters.using(what_if):
+        assert parameters.at("hnte.tech_staff_ratio_min", dt.date(2026, 6, 30)).value == 0.08
+        assert parameters.version() == what_if.version != parameters.default().version
+    assert parameters.at("hnte.tech_staff_ratio_min", dt.date(2026, 6, 30)).value == shipped

@@ -8,8 +8,8 @@ from django.utils import timezone
 
 from kechuang import rules
 from kechuang.enterprises.models import EnterpriseYear
-from kechuang.tiering.models import Assessment
-from kechuang.tiering.services import assessments_run
+from kechuang.tiering.models import AssessedSituation, Assessment
+from kechuang.tiering.services import replay, run_now
 
 pytestmark = pytest.mark.django_db
 
@@ -92,17 +92,18 @@ def test_the_page_agrees_with_the_stored_batch_assessment(client, personas):
     EnterpriseYear.objects.create(
         enterprise=personas.ent_a, year=last_year, employees=Decimal("120"), tech_staff=Decimal("10.5")
     )
-    assessments_run(on=timezone.localdate())
+    run = run_now(on=timezone.localdate())
     client.force_login(personas.alice)
     areas = client.get(url(personas.ent_a)).context["areas"]
+    report = replay(run=run, situations=[AssessedSituation.objects.get(run=run, enterprise=personas.ent_a)])
     for result in areas:
-        stored = Assessment.objects.get(enterprise=personas.ent_a, area=result.area)
+        stored = Assessment.objects.get(run=run, enterprise=personas.ent_a, area=result.area)
         assert (result.status, result.score_min, result.score_max) == (
             stored.status,
             stored.score_min,
             stored.score_max,
         )
-        assert [c.status for c in result.conditions] == [
-            item["status"] for item in stored.explanation if item["kind"] == "condition"
+        assert [c.text for c in result.conditions] == [
+            e.text for e in report[personas.ent_a.pk].explanations[result.area] if e.kind == "condition"
         ]
     assert next(r for r in areas if r.area == "hnte").status == "not_met"

@@ -15,13 +15,21 @@ A file `<area>.yaml` holds named parameters; each has a `label` and a list of da
 `at("hnte.tech_staff_ratio_min", on_date)` returns the value in force on that day. A file with a missing
 field, a bad status, an inverted or overlapping date range is refused at load with a message naming the
 file, the parameter and the value.
+
+The engine reads the set in force in the current context: the shipped files, unless a caller runs it
+`with using(other_set):` — an officer's confirmed or corrected values (`ParameterSet.revised`), a what-if
+change, or the set an old assessment was computed with (`from_texts`), so that it can be replayed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import hashlib
-from dataclasses import dataclass
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -61,11 +69,81 @@ class ParameterValue:
         return self.effective_from <= on and (self.effective_to is None or on <= self.effective_to)
 
 
-class ParameterSet:
-    """All parameters of a directory, by path, each a list of dated values sorted by effective_from."""
+@dataclass(frozen=True)
+class Revision:
+    """An officer's decision on one dated value: confirm it as written, or correct its value (then confirmed)."""
 
-    def __init__(self, values: dict[str, list[ParameterValue]]):
+    path: str
+    effective_from: dt.date
+    value: Any = None  # the corrected value; None confirms the written one
+    note: str = ""  # who decided and on what basis, appended to the reference
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "effective_from": self.effective_from.isoformat(),
+            "value": self.value,
+            "note": self.note,
+        }
+
+
+class ParameterSet:
+    """All parameters of a directory, by path, each a list of dated values sorted by effective_from.
+
+    `texts` are the YAML files it was read from and `revisions` the decisions applied on top; together
+    they are what `version` fingerprints and what an assessment stores to be replayed.
+    """
+
+    def __init__(
+        self,
+        values: dict[str, list[ParameterValue]],
+        texts: Mapping[str, str] | None = None,
+        revisions: tuple[Revision, ...] = (),
+    ):
         self._values = values
+        self.texts = dict(texts or {})
+        self.revisions = tuple(revisions)
+
+    @property
+    def version(self) -> str:
+        """A short fingerprint of the files' contents and the revisions applied."""
+        digest = hashlib.sha256()
+        for name in sorted(self.texts):
+            digest.update(name.encode("utf-8") + b"\0" + self.texts[name].encode("utf-8") + b"\0")
+        if self.revisions:
+            payload = [r.as_dict() for r in self.revisions]
+            digest.update(json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+        return digest.hexdigest()[:16]
+
+    def revised(self, revisions: list[Revision] | tuple[Revision, ...]) -> ParameterSet:
+        """A new set with each revision applied: the value confirmed (or replaced and confirmed), its
+        reference noting the decision. A revision naming no existing dated value is refused."""
+        values = {path: list(items) for path, items in self._values.items()}
+        for revision in revisions:
+            items = values.get(revision.path)
+            if items is None:
+                raise ParameterError(f"未知参数 {revision.path}")
+            index = next(
+                (i for i, v in enumerate(items) if v.effective_from == revision.effective_from), None
+            )
+            if index is None:
+                raise ParameterError(
+                    f"参数 {revision.path} 没有自 {revision.effective_from.isoformat()} 起生效的取值"
+                )
+            item = items[index]
+            where = f"参数 {revision.path}（{revision.effective_from.isoformat()} 起）"
+            if revision.value is not None:
+                _check_value(revision.value, item.unit, where)
+                if isinstance(item.value, list | dict) != isinstance(revision.value, list | dict):
+                    raise ParameterError(f"{where}：修正值的形式须与原值相同（{item.value!r}）")
+            note = f"；{revision.note}" if revision.note else ""
+            items[index] = replace(
+                item,
+                value=item.value if revision.value is None else revision.value,
+                status="confirmed",
+                reference=f"{item.reference}{note}",
+            )
+        return ParameterSet(values, self.texts, self.revisions + tuple(revisions))
 
     def paths(self) -> list[str]:
         return sorted(self._values)
@@ -175,17 +253,28 @@ def _parse_parameter(area: str, name: str, raw: Any, filename: str) -> list[Para
 
 def load(directory: Path | str = DIRECTORY) -> ParameterSet:
     """Read and check every `*.yaml` of `directory`; raise ParameterError on the first bad entry."""
+    return from_texts(
+        {file.name: file.read_text(encoding="utf-8") for file in sorted(Path(directory).glob("*.yaml"))}
+    )
+
+
+def from_texts(
+    texts: Mapping[str, str], revisions: list[Revision] | tuple[Revision, ...] = ()
+) -> ParameterSet:
+    """A set from file contents ({"hnte.yaml": "..."}), e.g. those stored with a past assessment."""
     values: dict[str, list[ParameterValue]] = {}
-    for file in sorted(Path(directory).glob("*.yaml")):
+    for filename in sorted(texts):
+        stem = filename.removesuffix(".yaml")
         try:
-            content = yaml.safe_load(file.read_text(encoding="utf-8"))
+            content = yaml.safe_load(texts[filename])
         except yaml.YAMLError as error:
-            raise ParameterError(f"{file.name}：YAML 格式错误：{error}") from error
+            raise ParameterError(f"{filename}：YAML 格式错误：{error}") from error
         if not isinstance(content, dict):
-            raise ParameterError(f"{file.name}：须为“参数名: 定义”的映射")
+            raise ParameterError(f"{filename}：须为“参数名: 定义”的映射")
         for name, raw in content.items():
-            values[f"{file.stem}.{name}"] = _parse_parameter(file.stem, str(name), raw, file.name)
-    return ParameterSet(values)
+            values[f"{stem}.{name}"] = _parse_parameter(stem, str(name), raw, filename)
+    result = ParameterSet(values, texts)
+    return result.revised(revisions) if revisions else result
 
 
 @lru_cache(maxsize=1)
@@ -194,16 +283,30 @@ def default() -> ParameterSet:
     return load(DIRECTORY)
 
 
+_active: contextvars.ContextVar[ParameterSet | None] = contextvars.ContextVar("parameters", default=None)
+
+
+def current() -> ParameterSet:
+    """The set the engine reads now: the one given to `using`, else the shipped files."""
+    return _active.get() or default()
+
+
+@contextlib.contextmanager
+def using(parameter_set: ParameterSet) -> Iterator[ParameterSet]:
+    """Run the engine with another parameter set (revised, what-if, or a past one being replayed)."""
+    token = _active.set(parameter_set)
+    try:
+        yield parameter_set
+    finally:
+        _active.reset(token)
+
+
 def at(path: str, on: dt.date) -> ParameterValue:
     """The value of parameter `path` ("<area>.<name>") in force on `on`, with its unit, reference and status."""
-    return default().at(path, on)
+    return current().at(path, on)
 
 
-def version(directory: Path | str = DIRECTORY) -> str:
-    """A short fingerprint of the parameter files' contents (names and bytes): stored with every assessment
+def version(directory: Path | str | None = None) -> str:
+    """The fingerprint of the set in force (or of the files of `directory`): stored with every assessment
     so that a past result can be replayed against the parameters it was computed with."""
-    digest = hashlib.sha256()
-    for file in sorted(Path(directory).glob("*.yaml")):
-        digest.update(file.name.encode("utf-8") + b"\0")
-        digest.update(file.read_bytes() + b"\0")
-    return digest.hexdigest()[:16]
+    return (load(directory) if directory is not None else current()).version
