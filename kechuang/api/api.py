@@ -34,3 +34,4 @@ api = NinjaAPI(
 )
 errors.install(api)
 api.add_router("/enterprises", enterprises_router)
+api.add_router("/tiering", "kechuang.tiering.api.router")

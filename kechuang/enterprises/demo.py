@@ -5,6 +5,12 @@ Names (parks, key enterprises) are real and cite the document they come from; ev
 including every figure, date, certificate and patent of the key enterprises, is synthetic: all
 enterprises are `is_demo=True` (the UI shows 示例数据) and every synthetic number starts "示例-".
 
+Every rung of the tiers can appear: a share of enterprises has one more, earlier year holding only
+销售收入 and 主营业务收入 (the base year of a three-year growth rate: 瞪羚); a few young, fast-growing
+ones are financed round after round, some to a valuation above 1亿美元 and a couple above 10亿美元
+(独角兽); and the certificates include 科技型中小企业, 创新型中小企业, 专精特新, 小巨人 and 研发机构 of every
+level, issued over the last years so that some are expired and some expire within months.
+
 The data is a pure function of (seed, number of enterprises, years, today): one random.Random(seed)
 is consumed in a fixed order, so the same arguments on the same day give the same rows; dates follow
 today so that certificates stay realistically current, expiring or expired. It is written in batches
@@ -28,6 +34,7 @@ from kechuang.core import roles
 from kechuang.core.db import analyze
 from kechuang.core.uscc import make_code
 from kechuang.enterprises import choices
+from kechuang.enterprises.figures import FIGURES
 from kechuang.enterprises.models import (
     VALIDITY_YEARS,
     Enterprise,
@@ -44,6 +51,13 @@ DEFAULT_SEED = 20260101
 DEFAULT_YEARS = 3
 MAX_ENTERPRISES = 999_999  # the serial is six digits of the synthetic USCC
 BATCH_SIZE = 2000  # enterprises generated and written per round (their years, IP and certificates with them)
+EARLIER_YEAR_SHARE = 0.5  # enterprises with one more, earlier year of sales (a three-year growth base)
+FAST_GROWER_SHARE = 0.08  # of the tech enterprises up to 9 years old with a growth base year: financed round after round
+# Every n-th fast grower is valued above 10亿美元 (独角兽, about 72亿元) or above 1亿美元 (about 7.2亿元):
+# a fixed rhythm, so that every population of a few hundred enterprises has some of each.
+UNICORN_EVERY, HUNDRED_MILLION_USD_EVERY = 16, 3
+
+EMPTY_YEAR = dict.fromkeys(f.name for f in FIGURES)  # an EnterpriseYear row with no figure reported
 
 DEMO_PASSWORD = "kechuang-demo"  # public, for demo only
 DEMO_EMAIL_DOMAIN = "demo.invalid"  # RFC 2606: marks the demo accounts
@@ -222,6 +236,15 @@ PARK_WEIGHTS: tuple[tuple[str | None, int], ...] = (
     ("G60生物医药产业基地", 6), ("东华大学国家大学科技园", 5), (None, 34),
 )
 
+# 研发机构 levels with who recognises them: 国家企业技术中心 by 国家发展改革委 with four other departments,
+# 市级 by 上海市经济和信息化委员会; the district's office is left unnamed.
+RD_LEVELS = (choices.QualificationLevel.NATIONAL, choices.QualificationLevel.MUNICIPAL, choices.QualificationLevel.DISTRICT)
+RD_ISSUERS = {
+    choices.QualificationLevel.NATIONAL: "国家发展和改革委员会等五部门",
+    choices.QualificationLevel.MUNICIPAL: "上海市经济和信息化委员会",
+    choices.QualificationLevel.DISTRICT: "",
+}
+
 IP_SUBJECTS = {
     HF.ELECTRONIC_INFORMATION: ("通信模组", "射频前端电路", "物联网网关", "图像传感器", "嵌入式控制器", "数据采集终端", "边缘计算设备", "天线组件"),
     HF.BIO_MEDICINE: ("介入导管", "体外诊断试剂盒", "细胞培养装置", "药物缓释制剂", "医用敷料", "康复训练装置", "植入器械"),
@@ -304,6 +327,7 @@ class _Generator:
         self.names: set[str] = set()
         self.ip_serial = 0
         self.cert_serial = 0
+        self.fast_growers = 0
 
     # -- enterprise ---------------------------------------------------------------------------
 
@@ -360,9 +384,15 @@ class _Generator:
         if age < 3:  # young companies are smaller
             revenue *= 0.15 + 0.28 * age
         revenue = min(revenue, 8.0e9)
+        stage = None
+        if profile.field and age <= 9 and registered.year < self.years[0] and rng.random() < FAST_GROWER_SHARE:
+            stage = self.growth_stage()
+            revenue = math.exp(rng.gauss(math.log(1.2e8), 0.7))
         status = rng.choices(
             (choices.EnterpriseStatus.ACTIVE, choices.EnterpriseStatus.MOVED_OUT, choices.EnterpriseStatus.DEREGISTERED), (96, 3, 1)
         )[0]
+        if stage:  # a fast grower is in business and reports every year
+            status = choices.EnterpriseStatus.ACTIVE
         enterprise = Enterprise(
             uscc=demo_uscc(serial),
             name=name,
@@ -377,10 +407,17 @@ class _Generator:
             # 021-0…: no Shanghai landline starts with 0, so this never dials a real number.
             contact_phone=f"021-0{rng.randrange(10**7):07d}" if rng.random() < 0.85 else "",
             status=status,
-            is_listed=revenue > 5e8 and rng.random() < 0.3,
+            is_listed=stage is None and revenue > 5e8 and rng.random() < 0.3,
             is_demo=True,
         )
-        return self.fill(enterprise, profile, revenue, hnte_bias=1.0)
+        return self.fill(enterprise, profile, revenue, hnte_bias=1.0, stage=stage)
+
+    def growth_stage(self) -> str:
+        """The valuation a fast grower reaches: 独角兽 (above 10亿美元), above 1亿美元, or less."""
+        self.fast_growers += 1
+        if self.fast_growers % UNICORN_EVERY == UNICORN_EVERY // 2:
+            return "unicorn"
+        return "usd_100m" if self.fast_growers % HUNDRED_MILLION_USD_EVERY == 1 else "venture"
 
     def key(self, key: KeyEnterprise, zone: Park) -> tuple[Enterprise, list, list, list]:
         rng = self.rng
@@ -401,12 +438,14 @@ class _Generator:
         )
         return self.fill(enterprise, profile, revenue, hnte_bias=10.0)
 
-    def fill(self, enterprise: Enterprise, profile: Profile, revenue: float, hnte_bias: float):
+    def fill(self, enterprise: Enterprise, profile: Profile, revenue: float, hnte_bias: float, stage: str | None = None):
         rng = self.rng
         registered = enterprise.registration_date
         hnte_dates = self.hnte_issue_dates(registered, profile, revenue, hnte_bias)
         hnte = bool(hnte_dates)
-        years = self.year_rows(enterprise, profile, revenue, hnte, registered)
+        years = self.year_rows(enterprise, profile, revenue, hnte, registered, stage)
+        if stage:
+            self.financing_rounds(years, revenue, stage)
         last = years[-1] if years and years[-1]["year"] == self.last_year else None
         qualifications = self.qualifications(enterprise, profile, hnte_dates, last, registered)
         kinds = {q["kind"] for q in qualifications}
@@ -417,7 +456,8 @@ class _Generator:
 
     # -- figures --------------------------------------------------------------------------------
 
-    def year_rows(self, enterprise, profile: Profile, revenue: float, hnte: bool, registered: date | None) -> list[dict]:
+    def year_rows(self, enterprise, profile: Profile, revenue: float, hnte: bool, registered: date | None,
+                  stage: str | None = None) -> list[dict]:
         rng = self.rng
         tech = bool(profile.field)
         # Ratios that belong to the enterprise; each year jitters around them.
@@ -443,9 +483,14 @@ class _Generator:
         exporter = profile.industry == choices.Industry.C and rng.random() < 0.35
         export_share = rng.uniform(0.02, 0.5) if exporter else 0.0
         tax_rate = rng.uniform(0.01, 0.06)
-        financed = tech and rng.random() < 0.06
+        financed = tech and not stage and rng.random() < 0.06
+        # 新增股权融资 reported as 0 in the years without a round: by the financed, the fast growers and
+        # some others; the rest leave it empty (not known, not 0).
+        reports_equity = financed or bool(stage) or (tech and rng.random() < 0.3)
         growth = rng.gauss(0.08 + (0.15 if registered and registered.year >= self.last_year - 5 else 0.0), 0.15)
-        missing_last = rng.random() < 0.03 and enterprise.status == choices.EnterpriseStatus.ACTIVE
+        if stage:
+            growth = rng.uniform(0.3, 0.8)
+        missing_last = not stage and rng.random() < 0.03 and enterprise.status == choices.EnterpriseStatus.ACTIVE
 
         rows = []
         scale = revenue
@@ -457,12 +502,47 @@ class _Generator:
                     self.one_year(
                         enterprise, year, scale * self.months_active(registered, year), rpe, tech_share, rd_share_of_tech,
                         rd_ratio, domestic_share, hitech_share, margin, asset_turnover, equity_ratio, export_share, tax_rate,
-                        financed, hnte_floor if hnte else None,
+                        financed, reports_equity, hnte_floor if hnte else None,
                     )
                 )
             scale /= 1 + max(-0.35, min(1.0, growth + rng.gauss(0, 0.08)))
+        else:  # every year generated: one more, earlier year of sales for some
+            earlier = self.years[0] - 1
+            if (stage or rng.random() < EARLIER_YEAR_SHARE) and (registered is None or registered.year <= earlier):
+                sales = max(scale * self.months_active(registered, earlier), 5e4)
+                rows.append(
+                    EMPTY_YEAR | {
+                        "enterprise": enterprise, "year": earlier, "sales_revenue": D(sales),
+                        "main_business_revenue": D(sales * rng.uniform(0.85, 1.0)),
+                    }
+                )
         rows.reverse()
         return rows
+
+    def financing_rounds(self, rows: list[dict], revenue: float, stage: str) -> None:
+        """A fast grower's rounds: in some of its years (always at least one), each at a higher post-money
+        valuation, the last at its stage's; 估值 carries the latest round's, 新增股权融资 is 0 between rounds."""
+        rng = self.rng
+        years = [row for row in rows if row["employees"] is not None]  # not the sales-only earlier year
+        if not years:
+            return
+        rounds = [row for row in years if rng.random() < 0.55] or [years[-1]]
+        if stage == "unicorn":
+            valuation = rng.uniform(8e9, 3e10)  # above 10亿美元 at any rate of 7–8 yuan
+        elif stage == "usd_100m":
+            valuation = rng.uniform(8e8, 5e9)  # above 1亿美元; some above 5亿美元
+        else:
+            valuation = min(6.5e8, revenue * rng.uniform(2, 6))
+        post_money = {}
+        for row in reversed(rounds):
+            post_money[row["year"]] = valuation
+            valuation /= rng.uniform(1.8, 3.0)
+        latest = None
+        for row in years:
+            if row["year"] in post_money:
+                latest = post_money[row["year"]]
+                row["equity_financing"] = D(latest * rng.uniform(0.08, 0.2))
+            row["valuation"] = None if latest is None else D(latest)
 
     def months_active(self, registered: date | None, year: int) -> float:
         if registered is None or registered.year < year:
@@ -470,7 +550,7 @@ class _Generator:
         return max(1, 12 - registered.month + 1) / 12
 
     def one_year(self, enterprise, year, sales, rpe, tech_share, rd_share_of_tech, rd_ratio, domestic_share, hitech_share,
-                 margin, asset_turnover, equity_ratio, export_share, tax_rate, financed, hnte_floor) -> dict:
+                 margin, asset_turnover, equity_ratio, export_share, tax_rate, financed, reports_equity, hnte_floor) -> dict:
         rng = self.rng
         jitter = rng.uniform
         hnte = hnte_floor is not None
@@ -506,6 +586,8 @@ class _Generator:
             "rd_expense_hnte": rd,
             "rd_expense_hnte_domestic": min(rd, D(sales * ratio * domestic_share)),
             "rd_expense_deduction": D(sales * ratio * jitter(0.85, 1.05)),
+            # 会计口径: what the accounts show, a little above the 加计扣除 basis as a rule.
+            "rd_expense": D(sales * ratio * jitter(0.95, 1.12)),
             "cost_expense_total": D(max(0.0, sales - profit)),
             "total_assets": D(assets),
             "net_assets": D(assets * equity_ratio),
@@ -513,7 +595,7 @@ class _Generator:
             "net_profit": D(net_profit),
             "tax_paid": D(sales * tax_rate),
             "export_revenue": D(sales * export_share * jitter(0.8, 1.2)) if export_share else Decimal(0),
-            "equity_financing": None,
+            "equity_financing": Decimal(0) if reports_equity else None,
             "valuation": None,
         }
         if financed and rng.random() < 0.5:
@@ -521,7 +603,7 @@ class _Generator:
             row["equity_financing"] = D(amount)
             row["valuation"] = D(amount / rng.uniform(0.08, 0.25))
         # Not every figure is reported: missing is NULL, never 0.
-        for name, p in (("rd_staff", 0.06), ("rd_expense_deduction", 0.10), ("cost_expense_total", 0.05),
+        for name, p in (("rd_staff", 0.06), ("rd_expense_deduction", 0.10), ("rd_expense", 0.04), ("cost_expense_total", 0.05),
                         ("tax_paid", 0.04), ("export_revenue", 0.15), ("total_income", 0.03), ("net_assets", 0.02)):
             if rng.random() < p:
                 row[name] = None
@@ -586,7 +668,7 @@ class _Generator:
         if last is None or not profile.field or enterprise.status != choices.EnterpriseStatus.ACTIVE:
             return out
         sales = float(last["sales_revenue"])
-        rd = float(last["rd_expense_hnte"])
+        rd = float(last["rd_expense"] if last["rd_expense"] is not None else last["rd_expense_hnte"])  # 梯度培育: 会计口径
         assets = float(last["total_assets"])
         employees = last["employees"]
         ratio = rd / sales if sales else 0.0
@@ -624,9 +706,12 @@ class _Generator:
         if rng.random() < (0.06 if big and hnte_dates else 0.002):
             issued = self.batch_date(rng.choice(range(self.today.year - 8, self.today.year)), (3, 1), (12, 20))
             out.append(self.qualification(enterprise, K.ACADEMICIAN_WORKSTATION, L.MUNICIPAL, "上海市科学技术协会", issued))
-        if big and rng.random() < 0.12:
+        # 研发机构 (企业技术中心 etc.): 国家级 for a few large ones, 市级 (= 省级) and 区级 for more.
+        if sales >= 2e7 and ratio >= 0.02 and rng.random() < (0.25 if big else 0.08):
+            level = rng.choices(RD_LEVELS, (3, 5, 2) if sales >= 5e8 else ((1, 5, 4) if big else (0, 3, 7)))[0]
             issued = self.batch_date(rng.choice(range(self.today.year - 8, self.today.year)), (3, 1), (12, 20))
-            out.append(self.qualification(enterprise, K.RD_INSTITUTION, L.MUNICIPAL, "上海市经济和信息化委员会", issued))
+            if issued:
+                out.append(self.qualification(enterprise, K.RD_INSTITUTION, level, RD_ISSUERS[level], issued))
         return out
 
     # -- intellectual property ------------------------------------------------------------------

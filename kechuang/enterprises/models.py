@@ -164,6 +164,7 @@ class EnterpriseYear(models.Model):
     rd_expense_hnte = _figure_field("rd_expense_hnte")
     rd_expense_hnte_domestic = _figure_field("rd_expense_hnte_domestic")
     rd_expense_deduction = _figure_field("rd_expense_deduction")
+    rd_expense = _figure_field("rd_expense")
     cost_expense_total = _figure_field("cost_expense_total")
     total_assets = _figure_field("total_assets")
     net_assets = _figure_field("net_assets")

@@ -13,14 +13,26 @@ Thresholds are dated parameters (parameters/*.yaml); results are three-valued (m
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
-from kechuang.rules import hnte, inputs, parameters, tech_sme
-from kechuang.rules.common import MET, NOT_MET, STATUS, UNKNOWN, Explanation
+from kechuang.rules import (
+    gazelle,
+    hnte,
+    innovative_sme,
+    inputs,
+    little_giant,
+    parameters,
+    pools,
+    sh_giant,
+    srdi,
+    tech_sme,
+    unicorn,
+)
+from kechuang.rules.common import MET, NOT_MET, STATUS, UNKNOWN, UNKNOWN_LIT, Explanation
 
 # Each module assesses one or more qualifications ("areas") and exposes:
 #   AREAS: {area: (Chinese name, result column)}   e.g. {"hnte": ("高新技术企业", "hnte")}
@@ -28,7 +40,13 @@ from kechuang.rules.common import MET, NOT_MET, STATUS, UNKNOWN, Explanation
 #   add_results(lazy, on) -> LazyFrame   adds the `<result>*` columns
 #   explain(row, on) -> {area: [Explanation, ...]}
 # A score, where the area has one, is `<result>_score_min` / `<result>_score_max`.
-MODULES = (tech_sme, hnte)
+MODULES = (tech_sme, innovative_sme, hnte, srdi, little_giant, sh_giant, gazelle, unicorn, pools)
+
+# Polars 2 collects with its streaming engine by default; on the engine's wide, many-stage plan the
+# in-memory engine is about three times faster for one enterprise and no slower for a million
+# (benchmarks/bench_tiering.py).
+ENGINE = "in-memory"
+OPTIMISE_MIN_ROWS = 1_000
 
 QUALIFICATIONS = {area: module for module in MODULES for area in module.AREAS}
 RESULT_COLUMN = {area: module.AREAS[area][1] for area, module in QUALIFICATIONS.items()}
@@ -60,26 +78,96 @@ def parameters_version() -> str:
 
 
 def evaluate(frame: pl.DataFrame, on: dt.date) -> pl.DataFrame:
-    """Evaluate every qualification for every row of a situation frame; returns inputs + result columns."""
-    lazy = inputs.conform(frame).lazy()
-    for module in MODULES:
-        lazy = module.add_results(lazy, on)
-    # How far each enterprise stands from each qualification: conditions not met, and still unknown.
-    lazy = lazy.with_columns(
-        **{
-            f"{RESULT_COLUMN[area]}_unmet": pl.sum_horizontal(
-                [(pl.col(c) == NOT_MET).cast(pl.Int8) for c in columns]
-            )
-            for area, columns in CONDITION_COLUMNS.items()
-        },
-        **{
-            f"{RESULT_COLUMN[area]}_unknown": pl.sum_horizontal(
-                [(pl.col(c) == UNKNOWN).cast(pl.Int8) for c in columns]
-            )
-            for area, columns in CONDITION_COLUMNS.items()
-        },
-    )
-    return lazy.collect()
+    """Evaluate every qualification for every row of a situation frame; returns inputs + result columns.
+
+    Modules read only the situation's columns, never each other's results, so each module's plan runs on
+    its own (in parallel, `collect_all`) and the results are joined side by side; one long chained plan
+    costs several times more to build and optimise, which is most of the time for a single enterprise."""
+    base = inputs.conform(frame)
+    plans = [_plan_or_unknown(module, on).apply(base.lazy()) for module in MODULES]
+    if base.height >= OPTIMISE_MIN_ROWS:
+        results = pl.collect_all(plans, engine=ENGINE)
+    else:  # on a few rows, optimising the plans costs more than running them
+        results = pl.collect_all(plans, engine=ENGINE, optimizations=pl.QueryOptFlags.none())
+    return pl.concat([base, *results], how="horizontal")
+
+
+class _Recorder:
+    """Stands in for the LazyFrame a module's `add_results` receives and records what it does to it, so
+    that the expressions are built once per module, date and parameter set and then applied to any frame."""
+
+    def __init__(self):
+        self.steps: list[tuple[str, tuple, dict]] = []
+
+    def lazy(self) -> _Recorder:
+        return self
+
+    def with_columns(self, *args, **kwargs) -> _Recorder:
+        self.steps.append(("with_columns", args, kwargs))
+        return self
+
+    def drop(self, *args, **kwargs) -> _Recorder:
+        self.steps.append(("drop", args, kwargs))
+        return self
+
+
+@dataclass(frozen=True)
+class _Plan:
+    steps: tuple[tuple[str, tuple, dict], ...]
+    outputs: tuple[str, ...]  # the result columns the module adds, in order
+
+    def apply(self, lazy: pl.LazyFrame) -> pl.LazyFrame:
+        for method, args, kwargs in self.steps:
+            lazy = getattr(lazy, method)(*args, **kwargs)
+        return lazy.select(self.outputs)
+
+
+_PLANS: dict[tuple[str, dt.date, str], _Plan] = {}
+
+
+def _plan_or_unknown(module, on: dt.date) -> _Plan:
+    """The module's plan; on a date before its standard took effect, every result unknown (the
+    explanation says why) rather than failing the whole assessment."""
+    try:
+        return _plan(module, on)
+    except parameters.NotInForce:
+        columns = {}
+        for area, (_, result) in module.AREAS.items():
+            conditions = module.CONDITIONS[area]
+            columns |= {c: UNKNOWN_LIT for c in (result, *conditions)}
+            columns |= {
+                f"{result}_unmet": pl.lit(0, dtype=pl.Int8),
+                f"{result}_unknown": pl.lit(len(conditions), dtype=pl.Int8),
+            }
+        return _Plan((("with_columns", (), columns),), tuple(columns))
+
+
+def _plan(module, on: dt.date) -> _Plan:
+    key = (module.__name__, on, parameters.current().version)
+    plan = _PLANS.get(key)
+    if plan is None:
+        recorder = _Recorder()
+        module.add_results(recorder, on)
+        # How far each enterprise stands from each of the module's qualifications.
+        recorder.with_columns(
+            **{
+                f"{module.AREAS[area][1]}_{name}": pl.sum_horizontal(
+                    [(pl.col(c) == value).cast(pl.Int8) for c in columns]
+                )
+                for area, columns in module.CONDITIONS.items()
+                for name, value in (("unmet", NOT_MET), ("unknown", UNKNOWN))
+            }
+        )
+        empty = pl.LazyFrame(schema=inputs.SCHEMA)
+        steps = tuple(recorder.steps)
+        applied = empty
+        for method, args, kwargs in steps:
+            applied = getattr(applied, method)(*args, **kwargs)
+        outputs = tuple(name for name in applied.collect_schema().names() if name not in inputs.SCHEMA)
+        plan = _PLANS[key] = _Plan(steps, outputs)
+        if len(_PLANS) > 256:  # dates and parameter sets seen by a long-running process
+            _PLANS.pop(next(iter(_PLANS)))
+    return plan
 
 
 @dataclass
@@ -107,15 +195,50 @@ class Assessment:
         ]
 
 
-def explain(row: Mapping[str, Any], on: dt.date) -> Assessment:
-    """The explanation of one evaluated row (a row of `evaluate`'s result, as a dict)."""
+def explain(row: Mapping[str, Any], on: dt.date, areas: Iterable[str] | None = None) -> Assessment:
+    """The explanation of one evaluated row (a row of `evaluate`'s result, as a dict); of every
+    qualification, or only of `areas` (a pool's list explains one)."""
     row = dict(row)
+    wanted = set(QUALIFICATIONS if areas is None else areas)
+    explanations: dict[str, list[Explanation]] = {}
+    for module in MODULES:
+        if wanted.isdisjoint(module.AREAS):
+            continue
+        missing = _missing_standard(module, on)
+        items = _no_standard(module, on, missing) if missing else module.explain(row, on)
+        explanations |= {area: found for area, found in items.items() if area in wanted}
     return Assessment(
         on=on,
-        statuses={area: row[RESULT_COLUMN[area]] for area in QUALIFICATIONS},
-        explanations={area: items for module in MODULES for area, items in module.explain(row, on).items()},
+        statuses={area: row[RESULT_COLUMN[area]] for area in QUALIFICATIONS if area in wanted},
+        explanations=explanations,
         row=row,
     )
+
+
+def _missing_standard(module, on: dt.date) -> str:
+    """Why the module cannot assess on `on` (no parameter in force then), or "" when it can."""
+    try:
+        _plan(module, on)
+    except parameters.NotInForce as error:
+        return str(error)
+    return ""
+
+
+def _no_standard(module, on: dt.date, reason: str) -> dict[str, list[Explanation]]:
+    return {
+        area: [
+            Explanation(
+                f"{area}.standard",
+                "适用标准",
+                UNKNOWN,
+                f"评价日期 {on.isoformat()}",
+                "评价日期在该资质标准的施行期间内",
+                reason,
+                gap="该日期无适用的认定标准，无法评价",
+            )
+        ]
+        for area in module.AREAS
+    }
 
 
 def assess(situation: Mapping[str, Any], on: dt.date) -> Assessment:

@@ -26,6 +26,7 @@ from kechuang.rules.common import (
     UNKNOWN,
     Explanation,
     band,
+    band_dtype,
     band_points,
     date_text,
     fen,
@@ -295,7 +296,7 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
         .with_columns(
             **{
                 f"hnte_s_{short}_band": pl.when(pl.col(f"_hnte_{stem}_mode") == "year2_zero")
-                .then(pl.lit(growth_bands[-1]["band"]))
+                .then(pl.lit(growth_bands[-1]["band"], dtype=band_dtype(growth_bands)))
                 .otherwise(band(pl.col(f"hnte_s_{short}"), growth_bands))
                 for short, stem in (("nag", "net_assets"), ("sag", "sales_revenue"))
             }

@@ -353,6 +353,8 @@ def _coerce(value: Any, dtype: Any) -> Any:
 
 def conform(frame: pl.DataFrame) -> pl.DataFrame:
     """Add the missing columns as nulls and cast every column to its documented type."""
+    if frame.schema == SCHEMA:
+        return frame  # already conformed (e.g. built by situation_frame)
     unknown = set(frame.columns) - set(SCHEMA)
     if unknown:
         raise ValueError(f"未知的输入列 {', '.join(sorted(unknown))}")

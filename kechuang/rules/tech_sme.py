@@ -17,9 +17,11 @@ import polars as pl
 from kechuang.rules import parameters
 from kechuang.rules.common import (
     MET,
+    MET_LIT,
     NOT_MET,
-    STATUS,
+    NOT_MET_LIT,
     UNKNOWN,
+    UNKNOWN_LIT,
     Explanation,
     band,
     band_points,
@@ -116,11 +118,10 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
         .with_columns(
             tsme_t5_or_direct=(
                 pl.when((pl.col("tsme_t5") == MET) | (pl.col("tsme_direct") == MET))
-                .then(pl.lit(MET))
+                .then(MET_LIT)
                 .when((pl.col("tsme_t5") == NOT_MET) & (pl.col("tsme_direct") == NOT_MET))
-                .then(pl.lit(NOT_MET))
-                .otherwise(pl.lit(UNKNOWN))
-                .cast(STATUS)
+                .then(NOT_MET_LIT)
+                .otherwise(UNKNOWN_LIT)
             ),
         )
         .with_columns(tsme=overall(list(CONDITIONS[AREA])))

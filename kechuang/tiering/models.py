@@ -125,7 +125,7 @@ class Assessment(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["run", "enterprise", "area"], name="assessment_unique_per_run"),
         ]
-        indexes = [models.Index(fields=["run", "area", "status"], name="assessment_run_area_status")]
+        indexes = [models.Index(fields=["run", "area", "status", "enterprise"], name="assessment_run_area_status")]
 
     def __str__(self) -> str:
         return f"{self.enterprise_id} {self.area}：{self.get_status_display()}"

@@ -43,12 +43,23 @@ RUN_DONE = "已评估 {enterprises} 家企业的 {areas} 项资质，用时 {sec
 
 
 def parameter_set() -> parameters.ParameterSet:
-    """The parameters in force: the shipped files with every officer's confirmation or correction."""
-    revisions = [
-        parameters.Revision(r.path, r.effective_from, r.value, _revision_note(r))
-        for r in ParameterRevision.objects.select_related("decided_by").order_by("path", "effective_from")
-    ]
-    return parameters.default().revised(revisions) if revisions else parameters.default()
+    """The parameters in force: the shipped files with every officer's confirmation or correction.
+
+    A decision on a value the shipped files no longer hold (renamed, re-dated, or changed to another
+    shape by a release) is left out and logged, not allowed to stop every assessment."""
+    shipped = parameters.default()
+    revisions = []
+    for row in ParameterRevision.objects.select_related("decided_by").order_by("path", "effective_from"):
+        revision = parameters.Revision(row.path, row.effective_from, row.value, _revision_note(row))
+        try:
+            shipped.revised([revision])
+        except parameters.ParameterError as error:
+            logger.warning(
+                "parameter revision %s (%s) no longer applies: %s", row.path, row.effective_from, error
+            )
+            continue
+        revisions.append(revision)
+    return shipped.revised(revisions) if revisions else shipped
 
 
 def _revision_note(revision: ParameterRevision) -> str:
@@ -67,12 +78,19 @@ def parameter_snapshot(parameter_set: parameters.ParameterSet) -> ParameterSnaps
 
 
 def snapshot_parameters(snapshot: ParameterSnapshot) -> parameters.ParameterSet:
-    """The parameter set a run used, rebuilt from its stored files and revisions."""
-    revisions = [
-        parameters.Revision(r["path"], date.fromisoformat(r["effective_from"]), r["value"], r["note"])
-        for r in snapshot.revisions
-    ]
-    return parameters.from_texts(snapshot.texts, revisions)
+    """The parameter set a run used, rebuilt from its stored files and revisions (once per process: a
+    snapshot never changes, and parsing the files costs a third of a second)."""
+    cached = _SNAPSHOT_SETS.get(snapshot.version)
+    if cached is None:
+        revisions = [
+            parameters.Revision(r["path"], date.fromisoformat(r["effective_from"]), r["value"], r["note"])
+            for r in snapshot.revisions
+        ]
+        cached = _SNAPSHOT_SETS[snapshot.version] = parameters.from_texts(snapshot.texts, revisions)
+    return cached
+
+
+_SNAPSHOT_SETS: dict[str, parameters.ParameterSet] = {}
 
 
 # --- runs ----------------------------------------------------------------------------------------------------
@@ -218,15 +236,17 @@ def situation_from_snapshot(snapshot: Mapping[str, Any], enterprise_id: int | st
     return situation
 
 
-def replay(*, run: AssessmentRun, situations: list[AssessedSituation]) -> dict[int, rules.Assessment]:
+def replay(
+    *, run: AssessmentRun, situations: list[AssessedSituation], areas: list[str] | None = None
+) -> dict[int, rules.Assessment]:
     """Re-run the engine on stored situations with the run's own parameters: the results and their full
-    explanations exactly as they were on the run's date, whatever has changed since."""
+    explanations (of every qualification, or of `areas`) exactly as they were on the run's date."""
     if not situations:
         return {}
     rows = [situation_from_snapshot(s.inputs, s.enterprise_id) for s in situations]
     with parameters.using(snapshot_parameters(run.parameters)):
         result = rules.evaluate(inputs.situation_frame(rows), run.assessed_on)
         return {
-            int(row["enterprise_id"]): rules.explain(row, run.assessed_on)
+            int(row["enterprise_id"]): rules.explain(row, run.assessed_on, areas)
             for row in result.iter_rows(named=True)
         }

@@ -46,8 +46,28 @@ TITLE_COLUMNS: dict[str, str] = {
 }
 # Qualification.level of a 研发机构 → rd_institution_level. 上海市级 is 省级: Shanghai is a
 # provincial-level municipality; a district's (区级) is below the prefecture level (地市级以下).
-RD_INSTITUTION_LEVELS: dict[str, str] = {L.NATIONAL: "national", L.MUNICIPAL: "provincial", L.DISTRICT: "below"}
+RD_INSTITUTION_LEVELS: dict[str, str] = {
+    L.NATIONAL: "national",
+    L.MUNICIPAL: "provincial",
+    L.DISTRICT: "below",
+}
 _LEVEL_RANK = {"national": 3, "provincial": 2, "city": 1, "below": 0}
+
+# The registry is the district's: an enterprise in business there is registered and pays tax in
+# Shanghai; where a moved-out one went is not recorded; a deregistered one is registered nowhere.
+IN_SHANGHAI: dict[str, bool | None] = {
+    choices.EnterpriseStatus.ACTIVE: True,
+    choices.EnterpriseStatus.MOVED_OUT: None,
+    choices.EnterpriseStatus.DEREGISTERED: False,
+}
+
+# Every enterprise of the registry has a 统一社会信用代码 (GB 32100): it is registered in mainland China,
+# hence a resident enterprise (科小第六条(一)) until it is deregistered.
+RESIDENT_IN_CHINA: dict[str, bool] = {
+    choices.EnterpriseStatus.ACTIVE: True,
+    choices.EnterpriseStatus.MOVED_OUT: True,
+    choices.EnterpriseStatus.DEREGISTERED: False,
+}
 
 IP_COLUMNS = (
     "ip_class_i_count",
@@ -65,6 +85,7 @@ REGISTRY_COLUMNS = frozenset(
         "registration_date",
         "is_listed",
         "in_shanghai",
+        "resident_in_china",
         *YEAR_COLUMNS,
         *EQUITY_COLUMNS,
         *IP_COLUMNS,
@@ -82,8 +103,9 @@ def situation_frame(*, enterprises: QuerySet, on: date) -> pl.DataFrame:
     sums 新增股权融资 over every recorded year up to y−1 (null when no year records it);
     `has_private_equity` is whether one of those years records more than 0 (False when they record only
     0, null when none records the figure). `is_listed` is the enterprise's flag as it stands today.
-    `in_shanghai` is True for every row: the registry is the district's (松江区), so its enterprises are
-    registered and pay tax in Shanghai.
+    `in_shanghai` is True for an enterprise in business (存续): the registry is the district's (松江区), so
+    its enterprises are registered and pay tax in Shanghai; it is unknown (null) for one that moved out
+    (迁出, perhaps elsewhere in Shanghai) and False for one deregistered (注销).
 
     IP counts are of assets in force (status 有效, granted on or before `on` or with no grant date
     recorded); an enterprise with no IP in the registry has counts of 0 (the registry is the IP
@@ -91,9 +113,8 @@ def situation_frame(*, enterprises: QuerySet, on: date) -> pl.DataFrame:
     附件4) Ⅱ类 is every 软件著作权 plus the 实用新型 and 外观设计 patents granted more than two years
     before `on` (granted exactly two years before is not yet "more than"); the registry keeps a status,
     not a maintenance history, so "maintained" is read as 有效 with such a grant date. Ⅰ类高价值 and Ⅰ类
-    related to the main product are not recorded and stay null, as does the "transferred in less than
-    a year" exclusion, which needs a transfer date the registry does not keep (it does not touch the
-    own-R&D count).
+    related to the main product are not recorded and stay null. Ⅰ类 "transferred in less than a year"
+    is not excluded: the registry keeps no transfer date (the own-R&D count is not affected).
 
     Titles (高企, 科小, 创新型, 专精特新, 小巨人) are certificates in force on `on`, False when none is.
     `rd_institution_level` is the best level of the 研发机构 certificates in force: 国家级 → national,
@@ -103,14 +124,17 @@ def situation_frame(*, enterprises: QuerySet, on: date) -> pl.DataFrame:
     otherwise (an institution that no authority recognised is not in the registry).
     """
     pks = enterprises.values("pk")
-    base = list(enterprises.order_by("pk").values_list("pk", "registration_date", "is_listed"))  # query 1
+    base = list(
+        enterprises.order_by("pk").values_list("pk", "registration_date", "is_listed", "status")
+    )  # query 1
 
     rows: dict[int, dict[str, Any]] = {
         pk: {
             "enterprise_id": str(pk),
             "registration_date": registered,
             "is_listed": listed,
-            "in_shanghai": True,
+            "in_shanghai": IN_SHANGHAI.get(status),
+            "resident_in_china": RESIDENT_IN_CHINA.get(status),
             "ip_class_i_count": 0,
             "ip_class_ii_count": 0,
             "ip_class_ii_unused_count": 0,
@@ -121,7 +145,7 @@ def situation_frame(*, enterprises: QuerySet, on: date) -> pl.DataFrame:
             "rd_institution_level": "none",
             "provincial_rd_institution": False,
         }
-        for pk, registered, listed in base
+        for pk, registered, listed, status in base
     }
 
     lag_of_year = {on.year - lag: lag for lag in LAGS}
@@ -192,6 +216,7 @@ def situation_frame(*, enterprises: QuerySet, on: date) -> pl.DataFrame:
         Qualification.objects.valid_on(on)
         .filter(enterprise_id__in=pks, kind__in=[*TITLE_COLUMNS.values(), K.RD_INSTITUTION])
         .values_list("enterprise_id", "kind", "level")
+        .order_by()
         .distinct()
     )  # query 5
     institutions: dict[int, list[str]] = {}
@@ -230,7 +255,11 @@ def _rd_institution(levels: list[str]) -> dict[str, Any]:
     else:
         level = best
         provincial = best in ("national", "provincial")
-    return {"rd_institution_level": level, "provincial_rd_institution": provincial, "rd_institution_own_or_joint": True}
+    return {
+        "rd_institution_level": level,
+        "provincial_rd_institution": provincial,
+        "rd_institution_own_or_joint": True,
+    }
 
 
 def _number(value: Decimal | None) -> float | None:

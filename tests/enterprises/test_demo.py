@@ -201,7 +201,12 @@ def test_the_figures_look_like_a_district_registry():
     demo.load_demo(enterprises=1000)
     today = timezone.localdate()
     last = today.year - 1
-    assert set(EnterpriseYear.objects.values_list("year", flat=True)) == {last - 2, last - 1, last}
+    assert set(EnterpriseYear.objects.values_list("year", flat=True)) == {last - 3, last - 2, last - 1, last}
+    # One more, earlier year for some: 销售收入 and 主营业务收入 only, the base of a three-year growth rate.
+    earlier = EnterpriseYear.objects.filter(year=last - 3)
+    assert 0.3 < earlier.count() / 1020 < 0.6
+    assert all(r.sales_revenue > 0 and r.main_business_revenue <= r.sales_revenue for r in earlier)
+    assert not earlier.filter(employees__isnull=False).exists() and not earlier.filter(rd_expense__isnull=False).exists()
     rows = list(EnterpriseYear.objects.filter(year=last))
     sales = sorted(r.sales_revenue for r in rows)
     assert Decimal("1e7") < sales[len(sales) // 2] < Decimal("4e7")  # median about 2000万元
@@ -217,7 +222,12 @@ def test_the_figures_look_like_a_district_registry():
     assert hnte.filter(expiry_date__gte=today, expiry_date__lte=today + timezone.timedelta(days=180)).exists()  # expiring
     assert all(q.expiry_date == demo.default_expiry(q.kind, q.issue_date) for q in hnte)
     kinds = set(Qualification.objects.values_list("kind", flat=True))
-    assert {"tech_sme", "specialised_sme", "little_giant"} <= kinds
+    assert {"tech_sme", "innovative_sme", "specialised_sme", "little_giant", "rd_institution"} <= kinds
+    three_years = Qualification.objects.filter(kind__in=["innovative_sme", "specialised_sme", "little_giant"])
+    assert three_years.filter(expiry_date__lt=today).exists()
+    assert three_years.filter(expiry_date__gte=today, expiry_date__lte=today + timezone.timedelta(days=182)).exists()
+    institutions = Qualification.objects.filter(kind="rd_institution")
+    assert set(institutions.values_list("level", flat=True)) == {"national", "municipal", "district"}
 
     # A valid 高新技术企业 meets the hard conditions in its figures (国科发火〔2016〕32号 第十一条).
     valid = Enterprise.objects.with_valid_qualification(choices.QualificationKind.HNTE)
@@ -229,6 +239,43 @@ def test_the_figures_look_like_a_district_registry():
             assert r.hitech_revenue / r.total_income >= Decimal("0.6")
     for e in valid:
         assert e.ip_assets.exists(), e
+
+
+@pytest.mark.django_db
+def test_the_tiers_have_their_figures_r_and_d_on_the_accounting_basis_growth_and_financing():
+    demo.load_demo(enterprises=1000)
+    today = timezone.localdate()
+    last = today.year - 1
+    rows = list(EnterpriseYear.objects.filter(year__gte=last - 2))
+    # 研发费用（会计口径） is reported by nearly all, close to the 加计扣除 basis and apart from it.
+    assert sum(r.rd_expense is None for r in rows) / len(rows) < 0.1
+    both = [r for r in rows if r.rd_expense is not None and (r.rd_expense_deduction or 0) >= 100000]  # 100 yuan steps
+    ratios = sorted(r.rd_expense / r.rd_expense_deduction for r in both)
+    assert Decimal("0.8") < ratios[0] and ratios[-1] < Decimal("1.4")
+    assert Decimal("1.0") < ratios[len(ratios) // 2] < Decimal("1.2")
+    assert sum(r.rd_expense != r.rd_expense_deduction for r in both) > 0.9 * len(both)
+
+    # 新增股权融资: a round, 0 between rounds, or not reported (null, never 0 by default).
+    equity = [r.equity_financing for r in rows]
+    assert any(e is None for e in equity) and any(e == 0 for e in equity) and any(e and e > 0 for e in equity)
+
+    # Fast growers: valued above 1亿美元, a few above 10亿美元, young, financed and not listed (独角兽).
+    valued = EnterpriseYear.objects.filter(year=last, valuation__isnull=False).select_related("enterprise")
+    assert valued.filter(valuation__gt=Decimal("7.3e8")).count() >= 3
+    unicorns = [r for r in valued if r.valuation > Decimal("7.3e9")]
+    assert unicorns
+    for r in unicorns:
+        e = r.enterprise
+        assert not e.is_listed and (today - e.registration_date).days <= 10 * 366
+        assert EnterpriseYear.objects.filter(enterprise=e, equity_financing__gt=0).exists()
+        assert EnterpriseYear.objects.filter(enterprise=e, year=last - 3).exists()  # a growth base year
+    # 估值 carries the latest round: it never falls from one year to the next.
+    by_enterprise: dict[int, list] = {}
+    for r in EnterpriseYear.objects.filter(valuation__isnull=False).order_by("year"):
+        by_enterprise.setdefault(r.enterprise_id, []).append(r)
+    for history in by_enterprise.values():
+        if any(r.equity_financing == 0 for r in history):  # the fast growers
+            assert [r.valuation for r in history] == sorted(r.valuation for r in history)
 
 
 @pytest.mark.django_db

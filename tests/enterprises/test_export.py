@@ -48,6 +48,7 @@ def registry(personas):
         "rd_expense_hnte": Decimal("1500000.07"),
         "rd_expense_hnte_domestic": Decimal("1400000"),
         "rd_expense_deduction": Decimal("1300000"),
+        "rd_expense": Decimal("1450000.5"),
         "cost_expense_total": Decimal("10000000"),
         "total_assets": Decimal("50000000"),
         "net_assets": Decimal("-250000.55"),

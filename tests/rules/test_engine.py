@@ -74,9 +74,12 @@ def test_an_assessment_lists_every_condition_of_both_qualifications():
     assert all(e.as_dict()["text"] for items in assessment.explanations.values() for e in items)
 
 
-def test_an_assessment_date_without_parameters_is_a_clear_error():
-    with pytest.raises(rules.parameters.ParameterError, match="没有生效的取值"):
-        rules.assess({}, dt.date(2010, 1, 1))
+def test_an_assessment_date_before_every_standard_is_unknown_everywhere_with_the_reason():
+    report = rules.assess({}, dt.date(2010, 1, 1))
+    assert set(report.statuses.values()) == {"unknown"}
+    for area in rules.QUALIFICATIONS:
+        (only,) = report.explanations[area]
+        assert only.code == f"{area}.standard" and "没有生效的取值" in only.source
 
 
 @pytest.mark.parametrize(
@@ -105,3 +108,20 @@ def test_a_shortfall_is_rounded_up_so_that_adding_it_is_enough():
     assert wan_up(1) == "0.01万元"
     assert wan_up(1_440_000) == "144万元"
     assert wan_up(1_440_001) == "144.01万元"
+
+
+def test_a_date_before_a_standard_took_effect_gives_unknown_with_the_reason_not_a_crash():
+    on = dt.date(2021, 6, 30)  # before 工信部企业〔2022〕63号 (in force 2022-08-01)
+    report = rules.assess({"employees_lag1": 100, "tech_staff_lag1": 20}, on)
+    assert report.statuses["srdi"] == "unknown" and report.statuses["innovative_sme"] == "unknown"
+    standard = report.explanation("srdi.standard")
+    assert "该日期无适用的认定标准" in standard.gap and "2022-08-01" in standard.source
+    assert report.row["srdi_unknown"] == len(rules.CONDITION_COLUMNS["srdi"])
+    assert report.explanation("hnte.H4").status == "met"  # 高企 (2016) still assesses that date
+
+
+def test_explain_can_be_limited_to_some_qualifications():
+    report = rules.assess({"employees_lag1": 100, "tech_staff_lag1": 20}, ON)
+    only = rules.explain(report.row, ON, areas=["hnte"])
+    assert set(only.explanations) == {"hnte"} and set(only.statuses) == {"hnte"}
+    assert [e.text for e in only.explanations["hnte"]] == [e.text for e in report.explanations["hnte"]]

@@ -113,8 +113,19 @@ def test_the_shipped_parameters_load_and_every_value_has_a_reference():
 
 
 def test_the_shipped_unconfirmed_values_are_flagged():
-    unconfirmed = {v.path for v in parameters.default().unconfirmed()}
-    assert unconfirmed == {"hnte.growth_nonpositive_value_rule", "tech_sme.figures_period"}
+    shipped = parameters.default()
+    unconfirmed = {v.path for v in shipped.unconfirmed()}
+    # HNTE and 科小 rest on read texts: only the two values those texts leave open are unconfirmed.
+    assert {p for p in unconfirmed if p.startswith(("hnte.", "tech_sme."))} == {
+        "hnte.growth_nonpositive_value_rule",
+        "tech_sme.figures_period",
+    }
+    # No criteria text was found for Shanghai 科技小巨人 (reference §4): every value of it is unconfirmed.
+    assert {p for p in shipped.paths() if p.startswith("sh_giant.")} <= unconfirmed
+    # The unicorn definition is confirmed by three sources [S14×3]; the exchange rate is the commission's to set.
+    assert {"unicorn.founded_max_years", "unicorn.valuation_over_usd"}.isdisjoint(unconfirmed)
+    assert {"unicorn.cny_per_usd", "unicorn.potential_paths"} <= unconfirmed
+    assert all(v.source.endswith("（待核实）") for v in shipped.unconfirmed())
 
 
 def test_at_reads_the_shipped_hnte_thresholds():

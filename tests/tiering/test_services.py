@@ -161,13 +161,11 @@ def test_progress_is_written_batch_by_batch(monkeypatch):
     assert seen == [("读取企业数据", 0, 0), ("逐项评价", 0, 3), ("保存结果", 2, 3), ("保存结果", 3, 3)]
 
 
-def test_a_requested_run_is_queued_and_the_worker_executes_it_once(
-    settings, django_capture_on_commit_callbacks
-):
+@pytest.mark.django_db(transaction=True)  # the worker commits and closes its connection, as in production
+def test_a_requested_run_is_queued_and_the_worker_executes_it_once(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
     hnte_ready(enterprise(1))
-    with django_capture_on_commit_callbacks(execute=True):
-        run = run_request(on=ON)
+    run = run_request(on=ON)
     assert (run.status, run.total, run.percent) == ("queued", 1, 0)
     assert not Assessment.objects.exists()
     call_command("db_worker", "--batch", "--no-startup-delay", "--no-reload", verbosity=0)
@@ -188,6 +186,28 @@ def test_the_command_prints_counts_per_qualification_and_status(capsys):
     assert "科技型中小企业：满足 0，不满足 0，待定 2" in out
 
 
+def test_the_command_can_also_assess_the_same_day_a_year_before(capsys):
+    enterprise(1)
+    call_command("assess", on="2024-02-29", also_a_year_before=True)
+    assert list(AssessmentRun.objects.order_by("pk").values_list("assessed_on", "status")) == [
+        (date(2023, 2, 28), "done"),
+        (date(2024, 2, 29), "done"),
+    ]
+    assert "评价日期 2023-02-28" in capsys.readouterr().out
+
+
 def test_the_command_refuses_a_bad_date():
     with pytest.raises(CommandError, match="评价日期格式应为 YYYY-MM-DD"):
         call_command("assess", on="2026/06/30")
+
+
+def test_a_revision_of_a_value_the_files_no_longer_hold_is_left_out_not_fatal(caplog):
+    ParameterRevision.objects.create(path="hnte.gone", effective_from=date(2016, 1, 1), note="旧参数")
+    ParameterRevision.objects.create(
+        path="hnte.tech_staff_ratio_min", effective_from=date(2016, 1, 1), value=0.05, note="有效修正"
+    )
+    in_force = services.parameter_set()
+    assert in_force.at("hnte.tech_staff_ratio_min", ON).value == 0.05
+    assert [r.path for r in in_force.revisions] == ["hnte.tech_staff_ratio_min"]
+    assert "hnte.gone" in caplog.text
+    assert run_now(on=ON).status == "done"

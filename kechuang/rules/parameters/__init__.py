@@ -26,6 +26,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import datetime as dt
+import functools
 import hashlib
 import json
 from collections.abc import Iterator, Mapping
@@ -37,12 +38,17 @@ from typing import Any
 import yaml
 
 DIRECTORY = Path(__file__).parent
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ten times faster
 STATUSES = ("confirmed", "unconfirmed")
 REQUIRED = ("effective_from", "value", "unit", "reference", "status")
 
 
 class ParameterError(ValueError):
     """A parameter file is malformed, or no value is in force on the requested date."""
+
+
+class NotInForce(ParameterError):
+    """No value of the parameter is in force on the requested date (before its standard took effect)."""
 
 
 @dataclass(frozen=True)
@@ -104,7 +110,7 @@ class ParameterSet:
         self.texts = dict(texts or {})
         self.revisions = tuple(revisions)
 
-    @property
+    @functools.cached_property
     def version(self) -> str:
         """A short fingerprint of the files' contents and the revisions applied."""
         digest = hashlib.sha256()
@@ -160,7 +166,7 @@ class ParameterSet:
             if value.covers(on):
                 return value
         ranges = "；".join(_range_text(v) for v in self._values[path])
-        raise ParameterError(f"参数 {path} 在 {on.isoformat()} 没有生效的取值（已有取值：{ranges}）")
+        raise NotInForce(f"参数 {path} 在 {on.isoformat()} 没有生效的取值（已有取值：{ranges}）")
 
     def unconfirmed(self) -> list[ParameterValue]:
         return [v for values in self._values.values() for v in values if v.unconfirmed]
@@ -266,7 +272,7 @@ def from_texts(
     for filename in sorted(texts):
         stem = filename.removesuffix(".yaml")
         try:
-            content = yaml.safe_load(texts[filename])
+            content = yaml.load(texts[filename], Loader=_LOADER)
         except yaml.YAMLError as error:
             raise ParameterError(f"{filename}：YAML 格式错误：{error}") from error
         if not isinstance(content, dict):

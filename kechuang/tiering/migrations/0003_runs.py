@@ -68,7 +68,7 @@ class Migration(migrations.Migration):
             options={
                 'verbose_name': '梯度评估',
                 'verbose_name_plural': '梯度评估',
-                'indexes': [models.Index(fields=['run', 'area', 'status'], name='assessment_run_area_status')],
+                'indexes': [models.Index(fields=['run', 'area', 'status', 'enterprise'], name='assessment_run_area_status')],
                 'constraints': [models.UniqueConstraint(fields=('run', 'enterprise', 'area'), name='assessment_unique_per_run')],
             },
         ),

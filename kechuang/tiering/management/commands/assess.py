@@ -16,12 +16,22 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--on", help="评价日期 YYYY-MM-DD，默认今天")
+        parser.add_argument(
+            "--also-a-year-before",
+            action="store_true",
+            help="另按前一年同日评价一次，梯度页据此比较一年来的升降",
+        )
 
-    def handle(self, *args, on=None, **options):
+    def handle(self, *args, on=None, also_a_year_before=False, **options):
         try:
             assessed_on = date.fromisoformat(on) if on else timezone.localdate()
         except ValueError:
             raise CommandError(f"评价日期格式应为 YYYY-MM-DD，而不是 {on!r}") from None
+        if also_a_year_before:
+            self._run(_a_year_before(assessed_on))
+        self._run(assessed_on)
+
+    def _run(self, assessed_on: date) -> None:
         run = run_now(on=assessed_on)
         if run.status != run.Status.DONE:
             raise CommandError(run.message)
@@ -35,3 +45,10 @@ class Command(BaseCommand):
         for area, name in rules.NAMES.items():
             parts = [f"{status.label} {counts.get((area, status.value), 0)}" for status in AssessmentStatus]
             self.stdout.write(f"  {name}：{'，'.join(parts)}")
+
+
+def _a_year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
