@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/bench_tiering.py [--rows 1000000] [--enterprises 100000] [--databases sqlite,postgres]
     .venv/bin/python benchmarks/bench_tiering.py --skip-db      # the two in-memory figures only
+    .venv/bin/python benchmarks/bench_tiering.py --skip-memory  # the registry runs and pages only
 
 1. Whole ladder: `rules.evaluate` (every qualification, every condition, score and gap column) on a synthetic
    situation frame of N rows built in memory; median of 5, in a child process whose peak resident memory
@@ -35,80 +36,17 @@ DATABASES = {
 }
 
 
-def synthetic_frame(rows: int):
-    """A deterministic population with every kind of value: most figures known, some missing, sizes from
-    micro to large, growth up and down, IP from none to many, held titles and manual inputs at random."""
-    import polars as pl
-
-    from kechuang.rules import inputs
-
-    i = pl.int_range(0, rows, eager=True, dtype=pl.Int64)
-
-    def h(salt: int) -> pl.Series:  # a cheap deterministic hash in [0, 1)
-        return ((i * 2654435761 + salt * 40503) % 1_000_003).cast(pl.Float64) / 1_000_003
-
-    sales = (h(1) ** 3 * 800_000_000 + 500_000).round(0)
-    growth = 0.6 + h(2) * 0.9
-
-    def money(series: pl.Series, missing: float, salt: int) -> pl.Series:
-        return pl.select(pl.when(h(salt) < missing).then(None).otherwise(series)).to_series()
-
-    employees = (h(3) * 600 + 5).round(0)
-    columns = {
-        "enterprise_id": i.cast(pl.String),
-        "registration_date": pl.select(
-            pl.lit(dt.date(2000, 1, 1)) + pl.duration(days=(h(4) * 9500).cast(pl.Int64))
-        ).to_series(),
-        "employees_lag1": employees,
-        "tech_staff_lag1": (employees * h(5) * 0.4).round(0),
-        "rd_staff_lag1": (employees * h(5) * 0.3).round(0),
-        "total_assets_lag1": sales * (0.5 + h(6)),
-        "cost_expense_total_lag1": sales * 0.8,
-        "hitech_revenue_lag1": sales * h(7),
-        "total_income_lag1": sales * 1.01,
-        "net_profit_lag1": sales * (h(8) * 0.3 - 0.1),
-        "valuation_lag1": money(sales * (h(9) * 80), 0.9, 10),
-        "equity_financing_total": money(sales * h(11), 0.7, 12),
-        "ip_class_i_count": (h(13) * 6).cast(pl.Int64),
-        "ip_class_i_own_rd_count": (h(13) * 4).cast(pl.Int64),
-        "ip_class_ii_count": (h(14) * 12).cast(pl.Int64),
-        "ip_class_ii_unused_count": (h(14) * 8).cast(pl.Int64),
-        "ip_class_ii_mature_count": (h(14) * 6).cast(pl.Int64),
-        "ip_has_own_rd": h(15) < 0.7,
-        "hnte_valid": h(16) < 0.3,
-        "tech_sme_valid": h(17) < 0.4,
-        "srdi_valid": h(18) < 0.1,
-        "is_listed": h(19) < 0.02,
-        "has_private_equity": h(20) < 0.2,
-        "in_shanghai": pl.Series([True] * rows),
-        "resident_in_china": pl.Series([True] * rows),
-        "niche_market_years": (h(21) * 12).round(0),
-        "market_share": money(h(22) * 0.3, 0.6, 23),
-        "srdi_dev_score": money(h(24) * 100, 0.7, 25),
-        "rd_institution_level": pl.select(
-            pl.when(h(26) < 0.05).then(pl.lit("national")).when(h(26) < 0.2).then(pl.lit("provincial")).otherwise(pl.lit("none"))
-        ).to_series(),
-    }
-    for lag in (1, 2, 3, 4):
-        year_sales = sales / growth ** (lag - 1)
-        columns[f"sales_revenue_lag{lag}"] = money(year_sales, 0.05 * lag, 30 + lag)
-        if lag <= 3:
-            columns[f"main_business_revenue_lag{lag}"] = year_sales * (0.5 + h(40) * 0.5)
-            columns[f"rd_expense_hnte_lag{lag}"] = year_sales * h(41) * 0.1
-            columns[f"rd_expense_hnte_domestic_lag{lag}"] = year_sales * h(41) * 0.08
-            columns[f"rd_expense_lag{lag}"] = year_sales * h(41) * 0.1
-            columns[f"rd_expense_deduction_lag{lag}"] = year_sales * h(41) * 0.09
-            columns[f"net_assets_lag{lag}"] = year_sales * (h(42) - 0.1)
-            columns[f"equity_financing_lag{lag}"] = money(year_sales * h(43), 0.8, 44 + lag)
-    frame = pl.DataFrame({k: v for k, v in columns.items() if k in inputs.SCHEMA})
-    return inputs.conform(frame)
-
-
 def peak_rss_mib() -> float:
     for line in Path("/proc/self/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def synthetic_frame(rows: int):
+    from kechuang.rules.synthetic import population
+
+    return population(rows)
 
 
 def whole_ladder(rows: int) -> dict:
@@ -170,12 +108,16 @@ def prepare(url: str, enterprises: int) -> float:
     else:
         name = url.rsplit("/", 1)[1]
         for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
-            subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", sql], check=True)
+            subprocess.run(
+                ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", sql], check=True
+            )
     kechuang = [PYTHON, "-m", "kechuang.cli"]
     subprocess.run([*kechuang, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
     started = time.perf_counter()
     subprocess.run([*kechuang, "demo", "--enterprises", str(enterprises)], env=env, check=True, cwd=ROOT)
-    return time.perf_counter() - started
+    loaded = time.perf_counter() - started
+    subprocess.run([*kechuang, "demo_accounts"], env=env, check=True, cwd=ROOT, capture_output=True)
+    return loaded
 
 
 def registry_run(url: str) -> dict:
@@ -211,7 +153,35 @@ def registry_run(url: str) -> dict:
         "situations": AssessedSituation.objects.filter(run=run).count(),
         "read_s": read,
         "total_s": elapsed,
+        "pages": pages(),
     }
+
+
+def pages() -> dict[str, float]:
+    """Median time of the tiering pages over the stored run, as an officer (Django test client, 5 requests)."""
+    from django.contrib.auth.models import User
+    from django.test import Client
+
+    from kechuang.core.roles import OFFICER
+
+    officer = User.objects.filter(groups__name=OFFICER.name).first()
+    client = Client()
+    client.force_login(officer)
+    timings = {}
+    for label, url in (
+        ("梯度页", "/tiering/"),
+        ("高企培育库第1页", "/tiering/pools/hnte-cultivation/"),
+        ("科小候选第1页", "/tiering/pools/tech-sme-candidates/"),
+        ("企业梯度评估（实时）", "/tiering/enterprises/1/"),
+    ):
+        times = []
+        for _ in range(5):
+            started = time.perf_counter()
+            response = client.get(url)
+            times.append(time.perf_counter() - started)
+            assert response.status_code == 200, (url, response.status_code)
+        timings[label] = statistics.median(times)
+    return timings
 
 
 def child(kind: str, arg: str) -> dict:
@@ -227,6 +197,7 @@ def main() -> None:
     parser.add_argument("--enterprises", type=int, default=100_000)
     parser.add_argument("--databases", default="sqlite,postgres")
     parser.add_argument("--skip-db", action="store_true")
+    parser.add_argument("--skip-memory", action="store_true", help="only the registry-to-stored-run part")
     parser.add_argument("--child", nargs=2)
     args = parser.parse_args()
     if args.child:
@@ -235,24 +206,39 @@ def main() -> None:
         print(json.dumps(result, ensure_ascii=False))
         return
 
+    if args.skip_memory:
+        return registry_part(args)
     ladder = child("ladder", str(args.rows))
-    print(f"## Whole ladder in memory ({ladder['rows']:,} rows, {ladder['areas']} qualifications, {ladder['columns']} columns)")
-    print(f"median {ladder['median_s']:.2f} s (min {ladder['min_s']:.2f}, max {ladder['max_s']:.2f}); peak RSS {ladder['peak_rss_mib']:.0f} MiB")
+    print(
+        f"## Whole ladder in memory ({ladder['rows']:,} rows, {ladder['areas']} qualifications, {ladder['columns']} columns)"
+    )
+    print(
+        f"median {ladder['median_s']:.2f} s (min {ladder['min_s']:.2f}, max {ladder['max_s']:.2f}); peak RSS {ladder['peak_rss_mib']:.0f} MiB"
+    )
     print("met per qualification:", ladder["met"])
     one = one_enterprise()
     print(f"## One enterprise ({one['samples']} enterprises, {one['explanations']} explanations each)")
-    print(f"median {one['median_ms']:.1f} ms, p95 {one['p95_ms']:.1f} ms (of which explanations {one['explain_median_ms']:.1f} ms)")
-    if args.skip_db:
-        return
+    print(
+        f"median {one['median_ms']:.1f} ms, p95 {one['p95_ms']:.1f} ms (of which explanations {one['explain_median_ms']:.1f} ms)"
+    )
+    if not args.skip_db:
+        registry_part(args)
+
+
+def registry_part(args) -> None:
     for name in args.databases.split(","):
         url = DATABASES[name]
         loaded = prepare(url, args.enterprises)
         result = child("run", url)
-        print(f"## Registry to stored run, {name} ({result['enterprises']:,} enterprises; demo loaded in {loaded:.0f} s)")
+        print(
+            f"## Registry to stored run, {name} ({result['enterprises']:,} enterprises; demo loaded in {loaded:.0f} s)"
+        )
         print(
             f"total {result['total_s']:.1f} s (reading the registry {result['read_s']:.1f} s); "
             f"{result['results']:,} results and {result['situations']:,} situations written"
         )
+        for label, seconds in result["pages"].items():
+            print(f"  {label}: median {seconds * 1000:.0f} ms")
 
 
 if __name__ == "__main__":

@@ -64,6 +64,9 @@ def _included(on: dt.date, lag: int) -> pl.Expr:
     return pl.col(f"_hnte_inc{lag}")
 
 
+# Fen are turned back into yuan by multiplying by 0.01, never dividing by 100: Polars divides a column by a
+# constant through its reciprocal on many rows but exactly on one, which would let the population and the
+# one-enterprise results differ in the last bit.
 def _sum_over_years(stem: str, on: dt.date) -> pl.Expr:
     """Σ fen of `stem` over the included years of y−1..y−3; null if an included year is null."""
     total = pl.lit(0.0)
@@ -155,7 +158,7 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
         hnte_h4=status(staff_ratio >= staff_min),
         hnte_h6_ratio=income_ratio,
         hnte_h6_gap_yuan=(
-            (fen("total_income_lag1") * income_min - fen("hitech_revenue_lag1")).round(6).ceil() / 100
+            (fen("total_income_lag1") * income_min - fen("hitech_revenue_lag1")).round(6).ceil() * 0.01
         ).clip(lower_bound=0),
         hnte_h6=status(income_ratio >= income_min),
         hnte_h8=status(pl.col("no_major_incident")),
@@ -179,9 +182,9 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
     lazy = (
         lazy.with_columns(
             hnte_rd_years=years,
-            hnte_rd_sum=pl.when(years > 0).then(rd_sum / 100),
-            hnte_sales_sum=pl.when(years > 0).then(sales_sum / 100),
-            hnte_dom_sum=pl.when(years > 0).then(dom_sum / 100),
+            hnte_rd_sum=pl.when(years > 0).then(rd_sum * 0.01),
+            hnte_sales_sum=pl.when(years > 0).then(sales_sum * 0.01),
+            hnte_dom_sum=pl.when(years > 0).then(dom_sum * 0.01),
             hnte_h5_rate=rate,
         )
         .with_columns(
@@ -196,13 +199,13 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
             .round(6)
             .ceil()
             .clip(lower_bound=0)
-            / 100,
+            * 0.01,
             hnte_h5b=status(pl.col("hnte_h5b_ratio") >= dom_min),
             hnte_h5b_gap_yuan=((pl.col("hnte_rd_sum") * dom_min - pl.col("hnte_dom_sum")) * 100)
             .round(6)
             .ceil()
             .clip(lower_bound=0)
-            / 100,
+            * 0.01,
         )
     )
 

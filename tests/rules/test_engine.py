@@ -125,3 +125,19 @@ def test_explain_can_be_limited_to_some_qualifications():
     only = rules.explain(report.row, ON, areas=["hnte"])
     assert set(only.explanations) == {"hnte"} and set(only.statuses) == {"hnte"}
     assert [e.text for e in only.explanations["hnte"]] == [e.text for e in report.explanations["hnte"]]
+
+
+def test_the_population_result_equals_the_one_enterprise_assessment_for_a_sample():
+    """One code path: 400 synthetic enterprises evaluated together; every 13th assessed alone gives the same
+    row (every input, result, score and gap column) and the same explanations, word for word."""
+    from kechuang.rules.synthetic import population
+
+    frame = population(400)
+    batch = rules.evaluate(frame, ON)
+    for index in range(0, 400, 13):
+        situation = frame.row(index, named=True)
+        single = rules.assess(situation, ON)
+        row = batch.row(index, named=True)
+        assert row == single.row, situation["enterprise_id"]
+        batch_texts = {a: [e.text for e in items] for a, items in rules.explain(row, ON).explanations.items()}
+        assert batch_texts == {a: [e.text for e in items] for a, items in single.explanations.items()}

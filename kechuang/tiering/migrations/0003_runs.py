@@ -62,8 +62,8 @@ class Migration(migrations.Migration):
                 ('score_max', models.IntegerField(blank=True, null=True, verbose_name='评分上限')),
                 ('unmet', models.PositiveSmallIntegerField(default=0, verbose_name='不满足的条件数')),
                 ('unknown', models.PositiveSmallIntegerField(default=0, verbose_name='无法判断的条件数')),
-                ('enterprise', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='assessments', to='enterprises.enterprise', verbose_name='企业')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='results', to='tiering.assessmentrun', verbose_name='评估批次')),
+                ('enterprise', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='assessments', to='enterprises.enterprise', verbose_name='企业')),
+                ('run', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='results', to='tiering.assessmentrun', verbose_name='评估批次')),
             ],
             options={
                 'verbose_name': '梯度评估',
@@ -77,8 +77,8 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('inputs', models.JSONField(encoder=django.core.serializers.json.DjangoJSONEncoder, verbose_name='输入快照')),
-                ('enterprise', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='enterprises.enterprise', verbose_name='企业')),
-                ('run', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='situations', to='tiering.assessmentrun', verbose_name='评估批次')),
+                ('enterprise', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='+', to='enterprises.enterprise', verbose_name='企业')),
+                ('run', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='situations', to='tiering.assessmentrun', verbose_name='评估批次')),
             ],
             options={
                 'verbose_name': '评估输入快照',
