@@ -8,6 +8,7 @@ HERE = Path(__file__).resolve().parent
 BENCHMARKS = [
     ["bench_import.py", "--export"],
     ["bench_list.py"],
+    ["bench_tiering.py"],
 ]
 
 if __name__ == "__main__":

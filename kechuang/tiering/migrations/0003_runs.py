@@ -62,14 +62,14 @@ class Migration(migrations.Migration):
                 ('score_max', models.IntegerField(blank=True, null=True, verbose_name='评分上限')),
                 ('unmet', models.PositiveSmallIntegerField(default=0, verbose_name='不满足的条件数')),
                 ('unknown', models.PositiveSmallIntegerField(default=0, verbose_name='无法判断的条件数')),
-                ('enterprise', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.CASCADE, related_name='assessments', to='enterprises.enterprise', verbose_name='企业')),
+                ('enterprise', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='assessments', to='enterprises.enterprise', verbose_name='企业')),
                 ('run', models.ForeignKey(db_constraint=False, db_index=False, on_delete=django.db.models.deletion.CASCADE, related_name='results', to='tiering.assessmentrun', verbose_name='评估批次')),
             ],
             options={
                 'verbose_name': '梯度评估',
                 'verbose_name_plural': '梯度评估',
                 'indexes': [models.Index(fields=['run', 'area', 'status', 'enterprise'], name='assessment_run_area_status')],
-                'constraints': [models.UniqueConstraint(fields=('run', 'enterprise', 'area'), name='assessment_unique_per_run')],
+                'constraints': [models.UniqueConstraint(fields=('enterprise', 'run', 'area'), name='assessment_unique_per_run')],
             },
         ),
         migrations.CreateModel(
