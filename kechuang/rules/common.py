@@ -47,6 +47,11 @@ def fen(column: str) -> pl.Expr:
     return (pl.col(column).cast(pl.Float64) * 100).round(0)
 
 
+def at_least_yuan(column: str, yuan: float) -> pl.Expr:
+    """A yuan column at or above an amount, compared in whole fen (null stays null)."""
+    return fen(column) >= round(yuan * 100)
+
+
 def safe_ratio(numerator: pl.Expr, denominator: pl.Expr) -> pl.Expr:
     """numerator / denominator, null when either is null or the denominator is not positive."""
     return (

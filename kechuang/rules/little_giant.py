@@ -29,6 +29,7 @@ from kechuang.rules.common import (
     STATUS,
     UNKNOWN,
     Explanation,
+    at_least_yuan,
     fen,
     num,
     overall,
@@ -118,10 +119,6 @@ def _p(name: str, on: dt.date) -> parameters.ParameterValue:
 
 def regime(on: dt.date) -> str:
     return str(_p("regime", on).value)
-
-
-def _at_least_yuan(column: str, yuan: float) -> pl.Expr:
-    return fen(column) >= round(yuan * 100)
 
 
 def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame:
@@ -244,7 +241,7 @@ def _conditions_2026(on: dt.date) -> dict[str, pl.Expr]:
     )
     return {
         "lgiant_title": status(pl.col("srdi_valid")),
-        "lgiant_revenue": status(_at_least_yuan("sales_revenue_lag1", _p("revenue_min", on).value)),
+        "lgiant_revenue": status(at_least_yuan("sales_revenue_lag1", _p("revenue_min", on).value)),
         "lgiant_growth": status(
             (pl.col("lgiant_growth_rate") >= _p("growth_min", on).value) | pl.col("little_giant_valid")
         ),

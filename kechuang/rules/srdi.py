@@ -29,6 +29,7 @@ from kechuang.rules.common import (
     STATUS,
     UNKNOWN,
     Explanation,
+    at_least_yuan,
     fen,
     num,
     overall,
@@ -100,10 +101,6 @@ def regime(on: dt.date) -> str:
     return str(_p("regime", on).value)
 
 
-def _at_least_yuan(column: str, yuan: float) -> pl.Expr:
-    return fen(column) >= round(yuan * 100)
-
-
 # The ratios each regime uses (computed in whole fen); the other regime's are null, so the output has one shape.
 _RATIOS = {
     "2022": (
@@ -157,10 +154,10 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
 
 
 def _conditions_2022(on: dt.date) -> dict[str, pl.Expr]:
-    revenue = _at_least_yuan("sales_revenue_lag1", _p("revenue_min", on).value) | sum_at_least(
+    revenue = at_least_yuan("sales_revenue_lag1", _p("revenue_min", on).value) | sum_at_least(
         ["equity_financing_lag1", "equity_financing_lag2"], _p("equity_2y_min", on).value
     )
-    rd = _at_least_yuan("rd_expense_lag1", _p("rd_amount_min", on).value) & (
+    rd = at_least_yuan("rd_expense_lag1", _p("rd_amount_min", on).value) & (
         pl.col("srdi_rd_ratio") >= _p("rd_ratio_min", on).value
     )
     return {
@@ -262,13 +259,13 @@ def _score_2022(lazy: pl.LazyFrame, on: dt.date) -> pl.LazyFrame:
 
 
 def _conditions_2026(on: dt.date) -> dict[str, pl.Expr]:
-    revenue = _at_least_yuan("sales_revenue_lag1", _p("revenue_min", on).value) | sum_at_least(
+    revenue = at_least_yuan("sales_revenue_lag1", _p("revenue_min", on).value) | sum_at_least(
         ["equity_financing_lag1", "equity_financing_lag2"], _p("equity_2y_min", on).value
     )
     amount, ratio = _p("rd_amount_min", on).value, _p("rd_ratio_min", on).value
     rd = (
-        _at_least_yuan("rd_expense_lag1", amount)
-        & _at_least_yuan("rd_expense_lag2", amount)
+        at_least_yuan("rd_expense_lag1", amount)
+        & at_least_yuan("rd_expense_lag2", amount)
         & (pl.col("srdi_rd_ratio") >= ratio)
         & (pl.col("srdi_rd_ratio_lag2") >= ratio)
     )

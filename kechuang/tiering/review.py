@@ -27,7 +27,7 @@ from django.utils import timezone
 from kechuang import rules
 from kechuang.rules import inputs, parameters
 from kechuang.rules.common import wan
-from kechuang.rules.parameters import ParameterError, ParameterValue, Revision
+from kechuang.rules.parameters import ParameterError, ParameterValue, Revision, is_number
 from kechuang.tiering import services
 from kechuang.tiering.models import ParameterRevision
 
@@ -81,10 +81,6 @@ KEY_LABELS = {
     "is": "取值",
     "kind": "类别",
 }
-
-
-def is_number(value: Any) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _plain(value: Decimal) -> str:

@@ -50,7 +50,7 @@ def scalar_parameters(parameter_set: parameters.ParameterSet, on: date) -> list[
             value = parameter_set.at(path, on)
         except ParameterError:
             continue
-        if review.is_number(value.value) and value.unit in SCALAR_UNITS:
+        if parameters.is_number(value.value) and value.unit in SCALAR_UNITS:
             result.append(value)
     return result
 

@@ -191,17 +191,18 @@ def _date(raw: Any, where: str, field: str) -> dt.date:
     raise ParameterError(f"{where}：{field} 不是日期（YYYY-MM-DD）：{raw!r}")
 
 
-def _is_number(raw: Any) -> bool:
+def is_number(raw: Any) -> bool:
+    """A plain number (int or float, not bool)."""
     return isinstance(raw, int | float) and not isinstance(raw, bool)
 
 
 def _check_value(raw: Any, unit: str, where: str) -> None:
     """Scalars are checked by unit: a 比例 is a fraction in [0, 1]; 元, 人, 日, 分 and 件 are numbers ≥ 0."""
     if unit == "比例" and not isinstance(raw, list):
-        if not _is_number(raw) or not 0 <= raw <= 1:
+        if not is_number(raw) or not 0 <= raw <= 1:
             raise ParameterError(f"{where}：比例须为 0 到 1 之间的数（如 0.10 表示 10%），而不是 {raw!r}")
     elif unit in ("元", "人", "日", "件") or (unit == "分" and not isinstance(raw, list | dict)):
-        if not _is_number(raw) or raw < 0:
+        if not is_number(raw) or raw < 0:
             raise ParameterError(f"{where}：取值须为不小于 0 的数（单位 {unit}），而不是 {raw!r}")
 
 
