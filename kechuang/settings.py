@@ -42,6 +42,7 @@ INSTALLED_APPS = [
     "kechuang.core",
     "kechuang.enterprises",
     "kechuang.tiering",
+    "kechuang.indicators",
 ]
 
 MIDDLEWARE = [

@@ -25,9 +25,9 @@ from kechuang.enterprises.models import (
     year_errors,
 )
 
-# The source documents live next to the checkout (../shared/seeds), not in the repository: CI runs on a
-# fresh clone without them. The facts the tests need are copied below; the seed files only cross-check.
-SEEDS = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
+# The source documents, kept in the repository (docs/sources). The facts the tests need are copied below;
+# the documents cross-check them.
+SEEDS = Path(__file__).resolve().parents[2] / "docs" / "sources"
 SEED_004 = "004_b3a790c432d546a9.txt"  # 沪松府〔2025〕80号 张江高新区松江园改革创新发展行动方案（2025-2026年）
 SEED_000 = "000_6dca2b4127d75a15.txt"  # 沪松府〔2026〕67号 松江区新质生产力发展先行区建设“十五五”规划
 
@@ -71,10 +71,7 @@ PARKS = {
 
 
 def seed_lines(filename: str) -> list[str]:
-    path = SEEDS / filename
-    if not path.exists():
-        pytest.skip(f"{path} is not here (the seed documents are outside the repository, e.g. on CI)")
-    return path.read_text(encoding="utf-8").splitlines()
+    return (SEEDS / filename).read_text(encoding="utf-8").splitlines()
 
 
 def squeeze(text: str) -> str:

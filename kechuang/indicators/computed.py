@@ -1,0 +1,77 @@
+"""Indicators the registry holds the data for: computed live on a date, never typed in, each with the
+enterprises behind its number (the drill-down).
+
+A count is of enterprises (not certificates) holding a qualification in force on the date (有效期内:
+issued on or before it and not past its last valid day), optionally within a park and its sub-parks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+
+from kechuang.enterprises.choices import QualificationKind as Kind
+from kechuang.enterprises.choices import QualificationLevel as Level
+from kechuang.enterprises.models import Enterprise, Qualification
+
+
+@dataclass(frozen=True)
+class Computed:
+    definition: str  # what is counted, in Chinese, shown next to the number
+    kinds: tuple[str, ...]
+    levels: tuple[str, ...] = ()  # empty: any level
+
+    def qualifications(self) -> QuerySet[Qualification]:
+        found = Qualification.objects.filter(kind__in=self.kinds)
+        return found.filter(level__in=self.levels) if self.levels else found
+
+    def enterprises(self, on: dt.date, park_ids: Iterable[int] | None = None) -> QuerySet[Enterprise]:
+        """The enterprises behind the number on `on`."""
+        held = self.qualifications().valid_on(on).filter(enterprise=OuterRef("pk"))
+        found = Enterprise.objects.filter(Exists(held))
+        return found.filter(park_id__in=list(park_ids)) if park_ids is not None else found
+
+    def value(self, on: dt.date, park_ids: Iterable[int] | None = None) -> int:
+        return self.enterprises(on, park_ids).count()
+
+    def values(self, dates: Iterable[dt.date], park_ids: Iterable[int] | None = None) -> dict[dt.date, int]:
+        """The value on each of several dates, in one query (the trend of a chart)."""
+        dates = list(dates)
+        found = self.qualifications()
+        if park_ids is not None:
+            found = found.filter(enterprise__park_id__in=list(park_ids))
+        if not dates:
+            return {}
+        counts = found.aggregate(
+            **{
+                f"d{i}": Count(
+                    "enterprise",
+                    distinct=True,
+                    filter=Q(issue_date__lte=on) & (Q(expiry_date__isnull=True) | Q(expiry_date__gte=on)),
+                )
+                for i, on in enumerate(dates)
+            }
+        )
+        return {on: counts[f"d{i}"] for i, on in enumerate(dates)}
+
+
+COMPUTED: dict[str, Computed] = {
+    "hnte_valid": Computed("持有有效期内高新技术企业证书的企业数", (Kind.HNTE,)),
+    "tech_sme_valid": Computed("入库有效期内的科技型中小企业数", (Kind.TECH_SME,)),
+    "innovative_sme_valid": Computed("有效期内的创新型中小企业数", (Kind.INNOVATIVE_SME,)),
+    "srdi_municipal_up": Computed(
+        "市级以上专精特新企业数：有效期内的市级专精特新中小企业和国家级专精特新“小巨人”企业",
+        (Kind.SPECIALISED_SME, Kind.LITTLE_GIANT),
+        (Level.MUNICIPAL, Level.NATIONAL),
+    ),
+    "little_giant_valid": Computed("有效期内的国家级专精特新“小巨人”企业数", (Kind.LITTLE_GIANT,)),
+    "sh_tech_giant_all": Computed(
+        "上海市科技小巨人企业和科技小巨人培育企业数（累计认定，未撤销）", (Kind.SH_TECH_GIANT, Kind.SH_TECH_GIANT_CULTIVATION)
+    ),
+    "academician_workstations": Computed("院士（专家）工作站数（建站企业数）", (Kind.ACADEMICIAN_WORKSTATION,)),
+    "unicorn_valid": Computed("独角兽企业数", (Kind.UNICORN,)),
+    "gazelle_valid": Computed("瞪羚企业数", (Kind.GAZELLE,)),
+}
