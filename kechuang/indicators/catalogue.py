@@ -26,9 +26,43 @@ from django.db import transaction
 HERE = Path(__file__).resolve().parent / "catalogue"
 log = logging.getLogger(__name__)
 
-INDICATOR_FIELDS = {"code", "name", "unit", "direction", "frequency", "data_source", "scope", "computed", "range", "description"}
-FIGURE_FIELDS = {"indicator", "kind", "year", "period_start", "text", "value", "value_high", "comparator", "place", "quote"}
-TASK_FIELDS = {"kind", "number", "title", "category", "content", "units", "period", "start", "deadline", "document", "place"}
+INDICATOR_FIELDS = {
+    "code",
+    "name",
+    "unit",
+    "direction",
+    "frequency",
+    "data_source",
+    "scope",
+    "computed",
+    "range",
+    "description",
+}
+FIGURE_FIELDS = {
+    "indicator",
+    "kind",
+    "year",
+    "period_start",
+    "text",
+    "value",
+    "value_high",
+    "comparator",
+    "place",
+    "quote",
+}
+TASK_FIELDS = {
+    "kind",
+    "number",
+    "title",
+    "category",
+    "content",
+    "units",
+    "period",
+    "start",
+    "deadline",
+    "document",
+    "place",
+}
 
 
 class CatalogueError(ValueError):
@@ -76,7 +110,9 @@ def indicators() -> tuple[dict, ...]:
             from kechuang.indicators.computed import COMPUTED
 
             if entry["computed"] not in COMPUTED:
-                raise CatalogueError(f"{where}：计算方法 {entry['computed']!r} 不存在，可用 {sorted(COMPUTED)}")
+                raise CatalogueError(
+                    f"{where}：计算方法 {entry['computed']!r} 不存在，可用 {sorted(COMPUTED)}"
+                )
     return tuple(entries)
 
 
@@ -108,7 +144,12 @@ def tasks() -> tuple[dict, ...]:
     entries = _read("tasks.yaml") if (HERE / "tasks.yaml").exists() else []
     for number, entry in enumerate(entries, 1):
         where = f"tasks.yaml 第 {number} 项（{entry.get('title', '?')}）"
-        _check(entry, TASK_FIELDS, {"kind", "number", "title", "content", "units", "deadline", "document", "place"}, where)
+        _check(
+            entry,
+            TASK_FIELDS,
+            {"kind", "number", "title", "content", "units", "deadline", "document", "place"},
+            where,
+        )
         if entry["kind"] not in TaskKind.values:
             raise CatalogueError(f"{where}：类别 {entry['kind']!r} 不在 {TaskKind.values} 中")
         if str(entry["document"]) not in Document.values:
@@ -124,7 +165,14 @@ def tasks() -> tuple[dict, ...]:
 @transaction.atomic
 def catalogue_sync() -> None:
     """Make the database hold the catalogue: indicators, documented figures, document targets, tasks."""
-    from kechuang.indicators.models import DocumentedFigure, FigureKind, Indicator, PlanTask, ResponsibleUnit, Target
+    from kechuang.indicators.models import (
+        DocumentedFigure,
+        FigureKind,
+        Indicator,
+        PlanTask,
+        ResponsibleUnit,
+        Target,
+    )
 
     by_code = {}
     for order, entry in enumerate(indicators()):
@@ -171,7 +219,9 @@ def catalogue_sync() -> None:
     Target.objects.filter(figure__in=stale, parent__isnull=True).delete()
     stale.delete()
 
-    for figure in DocumentedFigure.objects.filter(kind=FigureKind.TARGET, value__isnull=False).select_related("indicator"):
+    for figure in DocumentedFigure.objects.filter(kind=FigureKind.TARGET, value__isnull=False).select_related(
+        "indicator"
+    ):
         baseline = _baseline(figure)
         if baseline is None:
             continue

@@ -69,9 +69,12 @@ COMPUTED: dict[str, Computed] = {
     ),
     "little_giant_valid": Computed("有效期内的国家级专精特新“小巨人”企业数", (Kind.LITTLE_GIANT,)),
     "sh_tech_giant_all": Computed(
-        "上海市科技小巨人企业和科技小巨人培育企业数（累计认定，未撤销）", (Kind.SH_TECH_GIANT, Kind.SH_TECH_GIANT_CULTIVATION)
+        "上海市科技小巨人企业和科技小巨人培育企业数（累计认定，未撤销）",
+        (Kind.SH_TECH_GIANT, Kind.SH_TECH_GIANT_CULTIVATION),
     ),
-    "academician_workstations": Computed("院士（专家）工作站数（建站企业数）", (Kind.ACADEMICIAN_WORKSTATION,)),
+    "academician_workstations": Computed(
+        "院士（专家）工作站数（建站企业数）", (Kind.ACADEMICIAN_WORKSTATION,)
+    ),
     "unicorn_valid": Computed("独角兽企业数", (Kind.UNICORN,)),
     "gazelle_valid": Computed("瞪羚企业数", (Kind.GAZELLE,)),
 }
