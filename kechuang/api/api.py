@@ -35,3 +35,4 @@ api = NinjaAPI(
 errors.install(api)
 api.add_router("/enterprises", enterprises_router)
 api.add_router("/tiering", "kechuang.tiering.api.router")
+api.add_router("/indicators", "kechuang.indicators.api.router")

@@ -171,6 +171,11 @@ def install(api: NinjaAPI) -> None:
     def invalid_object(request, exc):
         return respond(request, {"detail": exc.items}, 422)
 
+    @api.exception_handler(DjangoValidationError)
+    def invalid_by_service(request, exc):
+        # A service's own checks (field → Chinese message): the same 422 items as a model's full_clean().
+        return respond(request, {"detail": from_django(exc)}, 422)
+
     @api.exception_handler(Conflict)
     def conflict(request, exc):
         return respond(request, {"detail": exc.message}, 409)

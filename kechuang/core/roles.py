@@ -9,6 +9,16 @@ from dataclasses import dataclass
 REGISTRY_MODELS = ("enterprise", "enterpriseyear", "ipasset", "qualification")
 
 
+# 统计监测: the leadership reads what officers keep.
+MONITORING_VIEW = (
+    "indicators.view_indicator",
+    "indicators.view_observation",
+    "indicators.view_target",
+    "indicators.view_plantask",
+    "indicators.view_tasknote",
+)
+
+
 @dataclass(frozen=True)
 class Role:
     key: str
@@ -35,6 +45,13 @@ OFFICER = Role(
         "tiering.view_parameterrevision",
         "tiering.add_parameterrevision",
         "tiering.change_parameterrevision",
+        *MONITORING_VIEW,
+        "indicators.add_observation",
+        "indicators.change_observation",
+        "indicators.add_target",
+        "indicators.change_target",
+        "indicators.add_tasknote",
+        "indicators.change_plantask",
     ),
 )
 PARK_OPERATOR = Role(
@@ -60,7 +77,12 @@ LEADER = Role(
     "领导",
     _perms(("view",))
     + _perms(("view",), ("park",))
-    + ("enterprises.view_all_enterprises", "enterprises.export_registry", "tiering.view_assessment"),
+    + (
+        "enterprises.view_all_enterprises",
+        "enterprises.export_registry",
+        "tiering.view_assessment",
+        *MONITORING_VIEW,
+    ),
 )
 
 ROLES = (OFFICER, PARK_OPERATOR, ENTERPRISE, UNIVERSITY, EXPERT, LEADER)
