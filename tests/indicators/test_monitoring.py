@@ -350,3 +350,20 @@ def test_series_prefers_observation_over_document(personas):
     assert points[1].time == 2024 and selectors.Point(2026, 1, "registry", "", TODAY).time == pytest.approx(
         2025 + 181 / 365
     )
+
+
+@pytest.mark.django_db
+def test_daily_command_alerts_when_the_registry_moves(personas):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    ind = indicator("hnte", name="有效期内高新技术企业数", unit="家", computed="hnte_valid")
+    whole = target(ind, value=2, baseline_value=1, baseline_year=2024)
+    services.add_target_part(whole, value=2, year=2026, park=personas.park_a, baseline_value=1, owner=personas.carol)
+    ent = enterprise(1, park=personas.park_a)
+    Qualification.objects.create(enterprise=ent, kind="hnte", issue_date=date(2023, 1, 1))  # expired 2025-12-31
+    out = StringIO()
+    call_command("target_alerts", stdout=out)
+    assert "carol：" in out.getvalue() and "共发出 1 条目标预警" in out.getvalue()
+    assert TargetAlert.objects.get().status == OFF_TRACK  # no enterprise left in the park on today
