@@ -202,9 +202,9 @@ def catalogue_sync() -> None:
             kind=entry["kind"],
             year=entry["year"],
             document=entry["document"],
+            text=str(entry["text"]),
             defaults={
                 "period_start": entry.get("period_start"),
-                "text": str(entry["text"]),
                 "value": _decimal(entry.get("value"), where),
                 "value_high": _decimal(entry.get("value_high"), where),
                 "comparator": entry.get("comparator", "="),

@@ -95,10 +95,12 @@ class DocumentedFigure(models.Model):
         verbose_name_plural = "文件数据"
         ordering = ["indicator", "year", "kind"]
         constraints = [
+            # One document may give two figures for the same year (沪松府〔2025〕80号: 700亿元 in its text,
+            # 713 in 附件1): both are held, told apart by how they are printed.
             models.UniqueConstraint(
-                fields=["indicator", "kind", "year", "document"],
+                fields=["indicator", "kind", "year", "document", "text"],
                 name="documented_figure_unique",
-                violation_error_message="同一文件对同一指标同一年份的同类数据已登记",
+                violation_error_message="同一文件对同一指标同一年份的同一数据已登记",
             ),
         ]
 
