@@ -7,8 +7,6 @@ adding a note indicators.add_tasknote. Errors are in the project's format (kechu
 observation answers 422 with the field and the Chinese reason, and nothing is saved.
 """
 
-from __future__ import annotations
-
 import datetime as dt
 from decimal import Decimal
 
@@ -22,8 +20,8 @@ from pydantic import Field
 
 from kechuang.core.api_errors import Message, ValidationErrors
 from kechuang.enterprises.models import Park
-from kechuang.indicators import selectors, services
-from kechuang.indicators.models import Indicator, Observation
+from kechuang.indicators import selectors, services, task_selectors, tasks
+from kechuang.indicators.models import Indicator, Observation, PlanTask, Target
 
 router = Router(tags=["统计监测"])
 
@@ -184,8 +182,6 @@ class ProgressFilters(Schema):
 @router.get("/progress", response={200: list[ProgressOut], **GUARDED}, summary="目标进度")
 def progress_list(request, filters: Query[ProgressFilters]):
     _require(request, *VIEW)
-    from kechuang.indicators.models import Target
-
     found = Target.objects.select_related("indicator", "figure", "park", "unit")
     if not filters.parts:
         found = found.filter(parent__isnull=True)
@@ -254,3 +250,123 @@ def observation_correct(request, code: str, observation_id: int, payload: Correc
         raise Http404("观测值不存在")
     services.correct_observation(o, value=payload.value, note=payload.note, user=request.user)
     return _observation_out(o)
+
+
+# --- plan tasks ------------------------------------------------------------------------------------------------
+
+TASK_VIEW = ("indicators.view_plantask", "无权查看计划任务")
+
+
+class TaskOut(Schema):
+    id: int
+    kind: str = Field(
+        description="reform_task 重点任务 / key_project 重点项目 / service 服务事项 / work_item 年度工作要点"
+    )
+    number: int
+    title: str
+    category: str
+    content: str
+    units: list[str] = Field(description="实施主体/责任单位")
+    period_text: str
+    deadline: dt.date
+    status: str = Field(description="not_started / in_progress / done / suspended")
+    progress: int = Field(description="进度（%）")
+    overdue: bool = Field(description="逾期：今天已过完成期限且未完成")
+    document: str
+    place: str
+
+
+class TaskNoteOut(Schema):
+    id: int
+    date: dt.date
+    text: str
+    progress: int | None
+    author: str | None
+    created_at: dt.datetime
+
+
+class TaskNoteIn(Schema):
+    date: dt.date
+    text: str
+    progress: int | None = Field(None, description="0–100；留空表示只记录进展、不改进度")
+    reason: str = Field("", description="进度下调时必填的原因")
+
+
+class TaskQuery(Schema):
+    q: str = ""
+    kind: str = ""
+    document: str = ""
+    unit: str = Field("", description="责任单位编号")
+    status: str = ""
+    overdue: str = Field("", description="1 仅逾期；0 未逾期")
+    sort: str = Field("number", description="number / deadline / -deadline / progress / -progress")
+
+
+def _task_out(task, today: dt.date) -> dict:
+    fields = (
+        "id",
+        "kind",
+        "number",
+        "title",
+        "category",
+        "content",
+        "period_text",
+        "deadline",
+        "status",
+        "progress",
+        "document",
+        "place",
+    )
+    return {
+        **{f: getattr(task, f) for f in fields},
+        "units": [u.name for u in task.units.all()],
+        "overdue": task_selectors.is_overdue(task, today),
+    }
+
+
+def _note_out(note) -> dict:
+    fields = ("id", "date", "text", "progress", "created_at")
+    return {
+        **{f: getattr(note, f) for f in fields},
+        "author": note.author.get_username() if note.author else None,
+    }
+
+
+@router.get("/tasks/", response={200: list[TaskOut], **GUARDED}, summary="计划任务")
+@paginate(LimitOffsetPagination)
+def task_list(request, filters: Query[TaskQuery]):
+    _require(request, *TASK_VIEW)
+    today = timezone.localdate()
+    chosen = task_selectors.TaskFilters.from_params(filters.model_dump())
+    return [_task_out(t, today) for t in task_selectors.tasks(chosen, today=today)]
+
+
+@router.get("/tasks/{task_id}", response={200: TaskOut, **ONE}, summary="计划任务详情")
+def task_detail(request, task_id: int):
+    _require(request, *TASK_VIEW)
+    task = PlanTask.objects.filter(pk=task_id).prefetch_related("units").first()
+    if task is None:
+        raise Http404("计划任务不存在")
+    return _task_out(task, timezone.localdate())
+
+
+@router.get("/tasks/{task_id}/notes", response={200: list[TaskNoteOut], **ONE}, summary="进展记录")
+def task_notes(request, task_id: int):
+    _require(request, *TASK_VIEW)
+    task = get_object_or_404(PlanTask, pk=task_id)
+    return [_note_out(n) for n in task_selectors.task_notes(task)]
+
+
+@router.post("/tasks/{task_id}/notes", response={201: TaskNoteOut, **WRITE}, summary="填报进展")
+def task_note_add(request, task_id: int, payload: TaskNoteIn):
+    _require(request, "indicators.add_tasknote", "无权填报进展")
+    task = get_object_or_404(PlanTask, pk=task_id)
+    note = tasks.add_note(
+        task,
+        date=payload.date,
+        text=payload.text,
+        progress=payload.progress,
+        author=request.user,
+        reason=payload.reason,
+    )
+    return Status(201, _note_out(note))

@@ -95,3 +95,35 @@ def test_progress_follows_observations(personas, api_client, patents):
     assert row["share"] == pytest.approx(0.9)
     assert row_of_test_target(status="off_track") == []
     assert len(row_of_test_target(status="on_track")) == 1
+
+
+@pytest.mark.django_db
+def test_tasks_read_and_note(personas, api_client):
+    from kechuang.indicators.models import PlanTask
+
+    assert api_client.as_(personas.alice).get("/api/indicators/tasks/").status_code == 403
+    leader = api_client.as_(personas.leo)
+    listed = leader.get("/api/indicators/tasks/", kind="work_item", limit=500).json()
+    assert listed["count"] == 15 and {t["document"] for t in listed["items"]} == {"001"}
+    task = PlanTask.objects.get(kind="reform_task", number=1)
+    body = leader.get(f"/api/indicators/tasks/{task.pk}").json()
+    assert body["units"] == ["区科委"] and body["title"] == task.title
+    assert (
+        leader.post(f"/api/indicators/tasks/{task.pk}/notes", {"date": "2025-01-01", "text": "x"}).status_code
+        == 403
+    )
+    officer = api_client.as_(personas.carol)
+    future = officer.post(
+        f"/api/indicators/tasks/{task.pk}/notes", {"date": "2999-01-01", "text": "启动", "progress": 10}
+    )
+    assert future.status_code == 422 and future.json()["detail"][0]["field"] == "date"
+    made = officer.post(
+        f"/api/indicators/tasks/{task.pk}/notes",
+        {"date": "2025-07-01", "text": "管理机构已成立", "progress": 40},
+    )
+    assert made.status_code == 201 and made.json()["author"] == "carol"
+    assert leader.get(f"/api/indicators/tasks/{task.pk}").json()["progress"] == 40
+    assert [n["text"] for n in leader.get(f"/api/indicators/tasks/{task.pk}/notes").json()] == [
+        "管理机构已成立"
+    ]
+    assert leader.get("/api/indicators/tasks/99999").status_code == 404
