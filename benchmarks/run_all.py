@@ -9,6 +9,7 @@ BENCHMARKS = [
     ["bench_import.py", "--export"],
     ["bench_list.py"],
     ["bench_tiering.py"],
+    ["bench_indicators.py"],
 ]
 
 if __name__ == "__main__":

@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("kechuang.core.urls")),
     path("enterprises/", include("kechuang.enterprises.urls")),
     path("tiering/", include("kechuang.tiering.urls")),
+    path("indicators/", include("kechuang.indicators.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

@@ -19,6 +19,7 @@ from kechuang.indicators.models import FigureKind, Indicator, Observation
 
 DEMO_SOURCE = "演示数据（非真实统计）"
 PACES = (0.7, 0.85, 0.95, 1.05, 1.2)  # share of the straight path to the target each indicator keeps
+COUNTED = {"家", "件", "个", "项", "名", "场", "人", "所"}  # units of whole things: no 0.78 家
 
 
 @transaction.atomic
@@ -50,7 +51,10 @@ def load_demo_observations(today: dt.date | None = None, seed: int = 20260101) -
             value = _within(indicator, value * Decimal(str(rng.uniform(0.98, 1.02))))
             made.append(
                 Observation(
-                    indicator=indicator, year=year, value=value.quantize(Decimal("0.01")), source=DEMO_SOURCE
+                    indicator=indicator,
+                    year=year,
+                    value=value.quantize(Decimal("1") if indicator.unit in COUNTED else Decimal("0.01")),
+                    source=DEMO_SOURCE,
                 )
             )
     Observation.objects.bulk_create(made)

@@ -50,5 +50,14 @@ def test_demo_values_run_from_the_last_figure_towards_the_target():
     figure(capped, "target", 2026, Decimal("100"))
     load_demo_observations(TODAY)
     assert all(o.value <= 100 for o in Observation.objects.filter(indicator=capped))
+    # Counts of whole things are whole.
+    units = Indicator.objects.create(
+        code="t_units", name="孵化器", unit="家", data_source="区科委", value_min=0, value_max=100
+    )
+    figure(units, "baseline", 2023, Decimal("0"))
+    figure(units, "target", 2026, Decimal("2"))
+    load_demo_observations(TODAY)
+    values = [o.value for o in Observation.objects.filter(indicator=units)]
+    assert len(values) == 2 and all(v == v.to_integral() for v in values)  # 2024 and 2025
     # Computed indicators never get demo values.
     assert not Observation.objects.filter(indicator__computed="hnte_valid").exists()

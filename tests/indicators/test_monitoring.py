@@ -360,10 +360,29 @@ def test_daily_command_alerts_when_the_registry_moves(personas):
 
     ind = indicator("hnte", name="有效期内高新技术企业数", unit="家", computed="hnte_valid")
     whole = target(ind, value=2, baseline_value=1, baseline_year=2024)
-    services.add_target_part(whole, value=2, year=2026, park=personas.park_a, baseline_value=1, owner=personas.carol)
+    services.add_target_part(
+        whole, value=2, year=2026, park=personas.park_a, baseline_value=1, owner=personas.carol
+    )
     ent = enterprise(1, park=personas.park_a)
-    Qualification.objects.create(enterprise=ent, kind="hnte", issue_date=date(2023, 1, 1))  # expired 2025-12-31
+    Qualification.objects.create(
+        enterprise=ent, kind="hnte", issue_date=date(2023, 1, 1)
+    )  # expired 2025-12-31
     out = StringIO()
     call_command("target_alerts", stdout=out)
     assert "carol：" in out.getvalue() and "共发出 1 条目标预警" in out.getvalue()
     assert TargetAlert.objects.get().status == OFF_TRACK  # no enterprise left in the park on today
+
+
+@pytest.mark.django_db
+def test_registry_fills_years_the_documents_do_not_give(personas):
+    from kechuang.indicators.models import DocumentedFigure
+
+    ind = indicator("hnte", name="有效期内高新技术企业数", unit="家", computed="hnte_valid")
+    DocumentedFigure.objects.create(
+        indicator=ind, kind="history", year=2024, text="1755", value=1755, document="002", place="表三", quote="1755"
+    )
+    Qualification.objects.create(enterprise=enterprise(1), kind="hnte", issue_date=date(2025, 3, 1))
+    points = {p.year: (p.value, p.source) for p in selectors.series(ind, TODAY, since=2023)}
+    # 2024: the document's official figure, not the registry's 0 (it holds only a recent certificate);
+    # 2023 and 2025: the registry on 31 December; 2026: the registry today.
+    assert points == {2023: (0, "registry"), 2024: (1755, "document"), 2025: (1, "registry"), 2026: (1, "registry")}
