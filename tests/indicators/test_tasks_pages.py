@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from kechuang.indicators import tasks as services
 from kechuang.indicators.models import PlanTask, ResponsibleUnit, TaskNote, TaskStatus
 
-pytestmark = [pytest.mark.urls("tests.indicators.urls_tasks"), pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 LIST = "/indicators/tasks/"
 UNITS = "/indicators/tasks/units/"
@@ -229,3 +229,13 @@ def test_export_opens_and_has_the_rows(client, personas, task):
     assert {row[2] for row in body} == {"服务事项"} and len(body) == 6
     notes = [r[0] for r in workbook["说明"].iter_rows(values_only=True)]
     assert any("类别：服务事项" in n and "关键词“服务”" in n for n in notes)
+
+
+def test_the_main_menu_marks_the_section_open(client, personas):
+    client.force_login(personas.leo)
+    tasks_page = client.get("/indicators/tasks/").content.decode()
+    assert re.search(r'href="/indicators/tasks/" class="active">计划任务', tasks_page)
+    assert re.search(r'href="/indicators/" >统计监测', tasks_page)
+    dashboard = client.get("/indicators/").content.decode()
+    assert re.search(r'href="/indicators/" class="active">统计监测', dashboard)
+    assert re.search(r'href="/indicators/tasks/" >计划任务', dashboard)
