@@ -43,6 +43,8 @@ INSTALLED_APPS = [
     "kechuang.enterprises",
     "kechuang.tiering",
     "kechuang.indicators",
+    "kechuang.workflows",
+    "kechuang.projects",
 ]
 
 MIDDLEWARE = [
