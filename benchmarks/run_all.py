@@ -10,6 +10,7 @@ BENCHMARKS = [
     ["bench_list.py"],
     ["bench_tiering.py"],
     ["bench_indicators.py"],
+    ["bench_review.py"],
 ]
 
 if __name__ == "__main__":

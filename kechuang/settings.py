@@ -123,6 +123,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_AGE = envint("SESSION_COOKIE_AGE", 8 * 3600)
 
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+EMAIL_BACKEND = os.getenv("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")  # SMTP: set it in production
 
 # Failed-login throttling: this many failures for one username (or one address) locks it
 # for LOGIN_LOCK_SECONDS.

@@ -13,6 +13,8 @@ urlpatterns = [
     path("enterprises/", include("kechuang.enterprises.urls")),
     path("tiering/", include("kechuang.tiering.urls")),
     path("indicators/", include("kechuang.indicators.urls")),
+    path("workflows/", include("kechuang.workflows.urls")),
+    path("projects/", include("kechuang.projects.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

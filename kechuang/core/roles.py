@@ -19,6 +19,32 @@ MONITORING_VIEW = (
 )
 
 
+# 科技计划项目 calls (projects/calls.py, applications.py): officers keep programmes and calls and do 形式审查
+# (the application workflow's return / pass_formal need projects.change_application); enterprises apply
+# (submit needs projects.add_application) and do NOT get change_application, which would let them take
+# formal review's transitions on their own applications.
+PROJECT_CALLS_OFFICER = tuple(
+    f"projects.{a}_{m}" for m in ("programme", "call") for a in ("view", "add", "change")
+)
+PROJECT_CALLS_OFFICER += ("projects.view_application", "projects.change_application")
+PROJECT_CALLS_ENTERPRISE = ("projects.add_application", "projects.view_application", "projects.view_call")
+# 立项 and the money loop (projects/money.py): officers approve (the application workflow's approve / reject need
+# projects.add_award), move awards (change_award), accept milestones, disburse and evaluate.
+PROJECT_MONEY_OFFICER = tuple(
+    f"projects.{p}"
+    for p in (
+        "view_award",
+        "add_award",
+        "change_award",
+        "change_milestone",
+        "view_disbursement",
+        "add_disbursement",
+        "add_expenditure",
+        "add_evaluation",
+    )
+)
+
+
 @dataclass(frozen=True)
 class Role:
     key: str
@@ -52,6 +78,18 @@ OFFICER = Role(
         "indicators.change_target",
         "indicators.add_tasknote",
         "indicators.change_plantask",
+        *PROJECT_CALLS_OFFICER,
+        "projects.view_expert",
+        "projects.add_expert",
+        "projects.change_expert",
+        "projects.view_expertconflict",
+        "projects.add_expertconflict",
+        "projects.view_reviewassignment",
+        "projects.add_reviewassignment",
+        "projects.change_reviewassignment",
+        "projects.view_score",
+        *PROJECT_MONEY_OFFICER,
+        "workflows.change_workflow",
     ),
 )
 PARK_OPERATOR = Role(
@@ -68,10 +106,18 @@ ENTERPRISE = Role(
     _perms(("view", "change"), ("enterprise",))
     + _perms(("view", "add", "change"), ("enterpriseyear", "ipasset"))
     + _perms(("view",), ("qualification",))
-    + ("enterprises.view_history",),
+    + ("enterprises.view_history",)
+    + PROJECT_CALLS_ENTERPRISE,
 )
 UNIVERSITY = Role("university", "高校/院所", ())
-EXPERT = Role("expert", "专家", ())
+EXPERT = Role(
+    "expert",
+    "专家",
+    (
+        "projects.view_reviewassignment",
+        "projects.add_score",
+    ),
+)
 LEADER = Role(
     "leader",
     "领导",

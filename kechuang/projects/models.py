@@ -13,6 +13,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
 
 from kechuang.enterprises.models import Enterprise
 from kechuang.workflows.models import WorkflowModel
@@ -362,6 +363,8 @@ class Milestone(models.Model):
         related_name="+",
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = "里程碑"
         verbose_name_plural = "里程碑"
@@ -425,6 +428,8 @@ class Expenditure(models.Model):
         related_name="+",
     )
 
+    history = HistoricalRecords()
+
     class Meta:
         verbose_name = "经费支出"
         verbose_name_plural = "经费支出"
@@ -457,6 +462,8 @@ class Evaluation(models.Model):
         "结论", max_length=20, blank=True, help_text="如 通过、不通过、优秀、良好、合格、不合格"
     )
     opinion = models.TextField("意见", blank=True)
+
+    history = HistoricalRecords()
 
     class Meta:
         verbose_name = "检查与评价"

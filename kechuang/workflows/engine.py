@@ -38,24 +38,39 @@ class Declared:
 
 
 REGISTRY: dict[str, Declared] = {}
+STATE_MAX = WorkflowModel._meta.get_field("state").max_length  # what the objects' state column holds
+NAME_MAX = TransitionLog._meta.get_field("transition").max_length
 
 
 def register(key: str, default: dict, guards: dict[str, Guard] | None = None) -> None:
     REGISTRY[key] = Declared(default, guards or {})
-    problems = definition_errors(key, default)
+    # At start-up the database may not exist yet (migrate): permissions are checked when a version is published.
+    problems = definition_errors(key, default, check_permissions=False)
     if problems:
         raise ValueError(f"流程 {key} 的默认定义有误：" + "；".join(problems))
 
 
-def definition_errors(key: str, definition: Any) -> list[str]:
+def definition_errors(key: str, definition: Any, *, check_permissions: bool = True) -> list[str]:
     """What is wrong with a definition, in Chinese (empty when nothing)."""
     if not isinstance(definition, dict):
         return ["定义须为对象"]
     problems = []
+    unknown = set(definition) - {"initial", "states", "transitions"}
+    if unknown:
+        problems.append(f"定义有未知字段 {sorted(unknown)}")
     states = definition.get("states")
     if not isinstance(states, dict) or not states:
-        return ["states 须为非空的 {状态: 名称}"]
-    if definition.get("initial") not in states:
+        return [*problems, "states 须为非空的 {状态: 名称}"]
+    for state, label in states.items():
+        if len(state) > STATE_MAX or not state.strip():
+            problems.append(f"状态 {state!r} 须为 1 至 {STATE_MAX} 个字符")
+        if not isinstance(label, str) or not label.strip():
+            problems.append(f"状态 {state!r} 须有名称")
+
+    def is_state(value: Any) -> bool:
+        return isinstance(value, str) and value in states
+
+    if not is_state(definition.get("initial")):
         problems.append(f"初始状态 {definition.get('initial')!r} 不在 states 中")
     transitions = definition.get("transitions")
     if not isinstance(transitions, list) or not transitions:
@@ -63,28 +78,38 @@ def definition_errors(key: str, definition: Any) -> list[str]:
     guards = REGISTRY[key].guards if key in REGISTRY else {}
     names = set()
     for number, t in enumerate(transitions, 1):
-        where = f"第 {number} 个操作（{t.get('name', '?') if isinstance(t, dict) else '?'}）"
         if not isinstance(t, dict):
-            problems.append(f"{where}须为对象")
+            problems.append(f"第 {number} 个操作须为对象")
             continue
+        name = t.get("name")
+        where = f"第 {number} 个操作（{name if isinstance(name, str) and name else '?'}）"
         unknown = set(t) - {"name", "label", "from", "to", "permission", "guards"}
         if unknown:
             problems.append(f"{where}有未知字段 {sorted(unknown)}")
-        if not t.get("name") or not t.get("label"):
+        if not isinstance(name, str) or not name or not isinstance(t.get("label"), str) or not t.get("label"):
             problems.append(f"{where}须有 name 和 label")
-        if t.get("name") in names:
+        elif len(name) > NAME_MAX:
+            problems.append(f"{where}的 name 不能超过 {NAME_MAX} 个字符")
+        elif name in names:
             problems.append(f"{where}的 name 重复")
-        names.add(t.get("name"))
+        else:
+            names.add(name)
         sources = t.get("from")
-        if not isinstance(sources, list) or not sources or any(s not in states for s in sources):
+        if not isinstance(sources, list) or not sources or not all(is_state(s) for s in sources):
             problems.append(f"{where}的 from 须为已定义状态的列表，收到 {sources!r}")
-        if t.get("to") not in states:
+        if not is_state(t.get("to")):
             problems.append(f"{where}的 to {t.get('to')!r} 不在 states 中")
-        missing = [g for g in t.get("guards", []) if g not in guards]
-        if missing:
-            problems.append(f"{where}的检查 {missing} 不存在，可用 {sorted(guards)}")
+        named = t.get("guards", [])
+        if not isinstance(named, list) or not all(isinstance(g, str) for g in named):
+            problems.append(f"{where}的 guards 须为检查名的列表，收到 {named!r}")
+        else:
+            missing = [g for g in named if g not in guards]
+            if missing:
+                problems.append(f"{where}的检查 {missing} 不存在，可用 {sorted(guards)}")
         permission = t.get("permission", "")
-        if permission and not _permission_exists(permission):
+        if not isinstance(permission, str):
+            problems.append(f"{where}的权限须为“应用.权限代码”字符串，收到 {permission!r}")
+        elif permission and check_permissions and not _permission_exists(permission):
             problems.append(f"{where}的权限 {permission!r} 不存在")
     return problems
 

@@ -87,7 +87,10 @@ def test_the_six_roles_exist_with_their_permissions(db):
     assert "view_enterprise" in leader and not any(c.startswith(("add_", "change_", "delete_")) for c in leader)
     enterprise = set(Group.objects.get(name="企业用户").permissions.values_list("codename", flat=True))
     assert "change_qualification" not in enterprise and "add_enterpriseyear" in enterprise
-    assert not Group.objects.get(name="专家").permissions.exists()
+    assert "change_application" not in enterprise  # it would let an enterprise pass its own 形式审查
+    # An expert reads its assignments and scores them, nothing else.
+    expert = set(Group.objects.get(name="专家").permissions.values_list("codename", flat=True))
+    assert expert == {"view_reviewassignment", "add_score"}
 
 
 def test_roles_sync_is_idempotent_and_restores_removed_permissions(db):

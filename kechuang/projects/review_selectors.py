@@ -1,0 +1,206 @@
+"""Reads for 评审: a call's ranking, an expert's assignments, an application's reviews.
+
+The aggregation rule (weighted totals, trimmed mean, outliers, order) is in kechuang/projects/review.py.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from django.db.models import Count, Q
+
+from kechuang.projects import review
+from kechuang.projects.models import Application, AssignmentState, Call, Expert, ReviewAssignment, Score
+
+
+@dataclass
+class ExpertTotal:
+    assignment_id: int
+    expert_id: int
+    expert_name: str
+    total: Decimal
+    outlier: bool = False
+
+
+@dataclass(frozen=True)
+class RankedApplication:
+    """What the ranking shows of an application (read as plain values: the ranking reads thousands)."""
+
+    pk: int
+    title: str
+    field: str
+    state: str
+    submitted_at: object
+    enterprise_id: int
+    enterprise_name: str
+
+
+@dataclass
+class RankRow:
+    application: RankedApplication
+    aggregate: review.Aggregate
+    rank: int | None = None
+    assigned: int = 0  # active assignments (not withdrawn)
+    experts: list[ExpertTotal] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return self.aggregate.n
+
+    @property
+    def outliers(self) -> list[ExpertTotal]:
+        return [e for e in self.experts if e.outlier]
+
+    @property
+    def pending(self) -> int:
+        return self.assigned - self.n
+
+
+def call_ranking(call: Call) -> list[RankRow]:
+    """The applications of the call under review or reviewed (any with an assignment, or in a review state),
+    each with its submitted totals and their aggregate, ranked by review.ranking_key. Four queries."""
+    sheet = review.criteria(call)
+    values: dict[int, dict[str, Decimal]] = defaultdict(dict)
+    for assignment_id, criterion, value in Score.objects.filter(
+        assignment__application__call=call, assignment__state=AssignmentState.SUBMITTED
+    ).values_list("assignment_id", "criterion", "value"):
+        values[assignment_id][criterion] = value
+    names = dict(Expert.objects.values_list("pk", "name"))
+    per_app: dict[int, list[ExpertTotal]] = defaultdict(list)
+    assigned: dict[int, int] = defaultdict(int)
+    for pk, app_id, expert_id, state in (
+        ReviewAssignment.objects.filter(application__call=call, state__in=review.ACTIVE)
+        .values_list("pk", "application_id", "expert_id", "state")
+        .order_by("pk")
+    ):
+        assigned[app_id] += 1
+        if state == AssignmentState.SUBMITTED and pk in values:
+            total = review.weighted_total(sheet, values[pk])
+            per_app[app_id].append(ExpertTotal(pk, expert_id, names.get(expert_id, ""), total))
+    apps = (
+        Application.objects.filter(call=call)
+        .filter(
+            Q(state__in=review.DEFAULT_STATES + ("reviewed",))
+            | Q(pk__in=ReviewAssignment.objects.filter(application__call=call).values("application_id"))
+        )
+        .values_list("pk", "title", "field", "state", "submitted_at", "enterprise_id", "enterprise__name")
+    )
+    rows = []
+    for values_row in apps:
+        app = RankedApplication(*values_row)
+        experts = per_app.get(app.pk, [])
+        result = review.aggregate([e.total for e in experts])
+        for expert, outlier in zip(experts, result.outliers, strict=True):
+            expert.outlier = outlier
+        rows.append(RankRow(app, result, None, assigned.get(app.pk, 0), experts))
+    rows.sort(
+        key=lambda r: review.ranking_key(r.aggregate.mean, r.application.submitted_at, r.application.pk)
+    )
+    for number, row in enumerate(rows, 1):
+        if row.aggregate.mean is not None:
+            row.rank = number
+    return rows
+
+
+@dataclass
+class Inbox:
+    assignments: list[ReviewAssignment]
+    hidden: int  # withdrawn, or in conflict since assigned: not shown
+
+
+def expert_assignments(expert: Expert, *, call: Call | None = None) -> Inbox:
+    """The expert's assignments it may see: not withdrawn and without a conflict (an expert never sees an
+    application it has a conflict with), newest call first."""
+    queryset = (
+        ReviewAssignment.objects.filter(expert=expert)
+        .select_related("application__call", "application__enterprise")
+        .order_by("-application__call__opens_at", "application__submitted_at", "pk")
+    )
+    if call is not None:
+        queryset = queryset.filter(application__call=call)
+    everything = list(queryset)
+    index = review.ConflictIndex([expert], [a.application for a in everything])
+    shown = [
+        a
+        for a in everything
+        if a.state != AssignmentState.WITHDRAWN and not index.reasons(expert, a.application)
+    ]
+    return Inbox(shown, len(everything) - len(shown))
+
+
+def expert_assignment(expert: Expert, pk) -> ReviewAssignment | None:
+    """One of the expert's visible assignments (None when it is not the expert's, withdrawn or conflicted)."""
+    try:
+        assignment = ReviewAssignment.objects.select_related(
+            "application__call", "application__enterprise", "expert"
+        ).get(pk=pk, expert=expert)
+    except (ReviewAssignment.DoesNotExist, ValueError, TypeError):
+        return None
+    if assignment.state == AssignmentState.WITHDRAWN or review.conflicts(expert, assignment.application):
+        return None
+    return assignment
+
+
+@dataclass
+class Review:
+    assignment: ReviewAssignment
+    scores: dict[str, Decimal]
+    total: Decimal | None
+    cells: list[Decimal | None] = field(default_factory=list)  # the scores in the sheet's order
+    outlier: bool = False
+
+
+@dataclass
+class ApplicationReviews:
+    application: Application
+    sheet: list[review.Criterion]
+    reviews: list[Review]
+    aggregate: review.Aggregate
+
+
+def application_reviews(application: Application) -> ApplicationReviews:
+    """Every assignment of the application (withdrawn ones too, with their reason), its scores and total, and
+    the aggregate of the submitted totals."""
+    sheet = review.criteria(application.call)
+    assignments = list(
+        application.assignments.select_related("expert")
+        .prefetch_related("scores")
+        .order_by("expert__name", "pk")
+    )
+    reviews = []
+    for a in assignments:
+        scores = {s.criterion: s.value for s in a.scores.all()}
+        total = review.weighted_total(sheet, scores) if a.state == AssignmentState.SUBMITTED else None
+        reviews.append(Review(a, scores, total, [scores.get(c.key) for c in sheet]))
+    scored = [r for r in reviews if r.total is not None]
+    result = review.aggregate([r.total for r in scored])
+    for r, outlier in zip(scored, result.outliers, strict=True):
+        r.outlier = outlier
+    return ApplicationReviews(application, sheet, reviews, result)
+
+
+def expert_pool(*, q: str = "", field_code: str = "", include_inactive: bool = False):
+    """Experts matching a search (name, organisation, keywords) and a field, with their recorded conflicts and
+    active assignment count."""
+    queryset = Expert.objects.all()
+    if not include_inactive:
+        queryset = queryset.filter(active=True)
+    if q:
+        queryset = queryset.filter(
+            Q(name__icontains=q)
+            | Q(organisation__icontains=q)
+            | Q(keywords__icontains=q)
+            | Q(title__icontains=q)
+        )
+    if field_code:
+        # JSON list containment is not portable to SQLite: match the quoted code in the stored text.
+        queryset = queryset.filter(fields__icontains=f'"{field_code}"')
+    return (
+        queryset.annotate(
+            active_assignments=Count("assignments", filter=Q(assignments__state__in=review.ACTIVE))
+        )
+        .prefetch_related("conflicts__enterprise")
+        .order_by("name", "pk")
+    )

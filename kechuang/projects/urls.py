@@ -1,0 +1,4 @@
+from kechuang.projects import urls_calls, urls_money, urls_review
+
+app_name = "projects"
+urlpatterns = [*urls_calls.urlpatterns, *urls_review.urlpatterns, *urls_money.urlpatterns]
