@@ -4,10 +4,11 @@ from django import forms
 
 from kechuang.core import uscc
 from kechuang.core.money import wan_to_yuan, yuan_to_wan
+from kechuang.core.widgets import IsoDateInput
 from kechuang.enterprises.figures import FIGURES
 from kechuang.enterprises.models import Enterprise, EnterpriseYear, IPAsset, Qualification
 
-DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE_WIDGET = IsoDateInput()
 # Fields only the commission sets: identity and the park an enterprise belongs to.
 OFFICER_ONLY_FIELDS = ("uscc", "park", "is_demo")
 
@@ -16,8 +17,19 @@ class EnterpriseForm(forms.ModelForm):
     class Meta:
         model = Enterprise
         fields = [
-            "uscc", "name", "short_name", "registration_date", "park", "industry", "hitech_field",
-            "main_business", "address", "legal_representative", "contact_phone", "status", "is_listed",
+            "uscc",
+            "name",
+            "short_name",
+            "registration_date",
+            "park",
+            "industry",
+            "hitech_field",
+            "main_business",
+            "address",
+            "legal_representative",
+            "contact_phone",
+            "status",
+            "is_listed",
         ]
         widgets = {"registration_date": DATE_WIDGET}
 
@@ -60,7 +72,11 @@ class YearForm(EnterpriseChildForm):
             field.help_text = figure.definition
             if figure.is_money:
                 self.fields[figure.name] = forms.DecimalField(
-                    label=figure.header, required=False, max_digits=16, decimal_places=6, help_text=figure.definition
+                    label=figure.header,
+                    required=False,
+                    max_digits=16,
+                    decimal_places=6,
+                    help_text=figure.definition,
                 )
                 if self.instance.pk:
                     self.initial[figure.name] = yuan_to_wan(getattr(self.instance, figure.name), places=6)
@@ -73,11 +89,19 @@ class YearForm(EnterpriseChildForm):
         return cleaned
 
 
-
 class IPAssetForm(EnterpriseChildForm):
     class Meta:
         model = IPAsset
-        fields = ["ip_type", "number", "title", "application_date", "grant_date", "acquisition", "status", "hnte_used_year"]
+        fields = [
+            "ip_type",
+            "number",
+            "title",
+            "application_date",
+            "grant_date",
+            "acquisition",
+            "status",
+            "hnte_used_year",
+        ]
         widgets = {"application_date": DATE_WIDGET, "grant_date": DATE_WIDGET}
 
 

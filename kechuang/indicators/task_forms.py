@@ -4,11 +4,12 @@ whose ValidationError the views put back on these forms' fields."""
 from django import forms
 from django.utils import timezone
 
+from kechuang.core.widgets import IsoDateInput
 from kechuang.indicators.models import TaskStatus
 
 
 class NoteForm(forms.Form):
-    date = forms.DateField(label="日期", widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(label="日期", widget=IsoDateInput())
     progress = forms.IntegerField(
         label="进度（%）",
         required=False,

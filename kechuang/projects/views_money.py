@@ -27,6 +27,7 @@ from django.forms import formset_factory
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from kechuang.core.widgets import IsoDateInput
 from kechuang.projects import money, money_selectors
 from kechuang.projects.models import (
     Application,
@@ -49,8 +50,8 @@ MONEY_FIELD = {"max_digits": 16, "decimal_places": 2}
 class AwardForm(forms.Form):
     contract_no = forms.CharField(label="任务书编号", max_length=40)
     amount = forms.DecimalField(label="资助金额（元）", **MONEY_FIELD)
-    start_date = forms.DateField(label="开始日期", widget=forms.DateInput(attrs={"type": "date"}))
-    end_date = forms.DateField(label="结束日期", widget=forms.DateInput(attrs={"type": "date"}))
+    start_date = forms.DateField(label="开始日期", widget=IsoDateInput())
+    end_date = forms.DateField(label="结束日期", widget=IsoDateInput())
 
 
 class MilestoneForm(forms.Form):
@@ -58,9 +59,7 @@ class MilestoneForm(forms.Form):
 
     title = forms.CharField(label="节点", max_length=200, required=False)
     deliverables = forms.CharField(label="交付物", required=False, widget=forms.Textarea(attrs={"rows": 2}))
-    due_date = forms.DateField(
-        label="计划完成", required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
+    due_date = forms.DateField(label="计划完成", required=False, widget=IsoDateInput())
     tranche = forms.DecimalField(label="对应拨款（元）", required=False, **MONEY_FIELD)
 
     def is_blank(self) -> bool:
@@ -86,7 +85,7 @@ class DisburseForm(forms.Form):
 
 
 class ExpenditureForm(forms.Form):
-    period_end = forms.DateField(label="截至日期", widget=forms.DateInput(attrs={"type": "date"}))
+    period_end = forms.DateField(label="截至日期", widget=IsoDateInput())
     note = forms.CharField(label="说明", max_length=300, required=False)
 
     def __init__(self, *args, **kwargs):
@@ -105,7 +104,7 @@ class ExpenditureForm(forms.Form):
 
 class EvaluationForm(forms.Form):
     kind = forms.ChoiceField(label="类别", choices=EvaluationKind.choices)
-    held_on = forms.DateField(label="日期", widget=forms.DateInput(attrs={"type": "date"}))
+    held_on = forms.DateField(label="日期", widget=IsoDateInput())
     conclusion = forms.CharField(
         label="结论", max_length=20, help_text="如 通过、不通过、优秀、良好、合格、不合格"
     )

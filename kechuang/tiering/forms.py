@@ -6,6 +6,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from kechuang.core.widgets import IsoDateInput
+
 EARLIEST = date(2000, 1, 1)
 
 DATE_INVALID = "评价日期“{value}”不是有效的日期，请按 YYYY-MM-DD 填写（如 2026-06-30）。"
@@ -37,7 +39,7 @@ class RunForm(forms.Form):
         label="评价日期",
         help_text="按该日期评价：年度数据取其前三个年度，资质按该日是否在有效期内。",
         error_messages={"required": "请填写评价日期。"},
-        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        widget=IsoDateInput(),
     )
 
     def __init__(self, *args, **kwargs):

@@ -14,7 +14,8 @@ import pytest
 from django.core.management import call_command
 from django.utils import timezone
 
-from kechuang.indicators.models import DocumentedFigure, Indicator, Observation, Target
+from kechuang.indicators.computed import COMPUTED
+from kechuang.indicators.models import DocumentedFigure, Indicator, Observation, PlanTask, ResponsibleUnit, Target
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -174,6 +175,31 @@ def test_a_computed_indicator_s_page_leads_to_the_enterprises_behind_its_number(
     page.click("#drilldown-rows tbody tr:first-child a")
     page.wait_for_load_state()
     assert "/enterprises/" in page.url and first in page.inner_text("h1")
-    yesterday = TODAY - timedelta(days=1)
-    page.goto(live_server.url + f"/indicators/bt_hnte/enterprises/?on={yesterday:%Y-%m-%d}")
-    assert int(page.inner_text("#drilldown-total")) >= 0
+    # On another date, the enterprises holding a certificate in force that day.
+    a_year_ago = TODAY - timedelta(days=365)
+    page.goto(live_server.url + f"/indicators/bt_hnte/enterprises/?on={a_year_ago:%Y-%m-%d}")
+    assert int(page.inner_text("#drilldown-total")) == COMPUTED["hnte_valid"].value(a_year_ago)
+
+
+def test_plan_tasks_by_unit_with_a_progress_note(page, live_server, monitoring_demo, screenshot):
+    log_in(page, live_server)
+    page.goto(live_server.url + "/indicators/tasks/")
+    page.wait_for_selector("#task-table-rows")
+    assert int(page.inner_text("#result-count strong")) == 36  # 5 + 6 + 10 + 15, as the documents list them
+    unit = ResponsibleUnit.objects.get(name="区经委")
+    page.select_option("#unit", str(unit.pk))
+    page.click("form.filters button[type=submit]")
+    page.wait_for_load_state()
+    shown = int(page.inner_text("#result-count strong"))
+    assert shown == PlanTask.objects.filter(units=unit).count() >= 2
+    screenshot("23-plan-tasks")
+
+    task = PlanTask.objects.get(kind="key_project", number=2)  # 卫星互联网产业高地建设
+    page.goto(live_server.url + f"/indicators/tasks/{task.pk}/")
+    page.fill("#note-form textarea", "试验卫星完成发射，组网测试推进中")
+    page.fill("#note-form input[name=progress]", "35")
+    with page.expect_navigation():
+        page.click("#note-form button[type=submit]")
+    assert page.inner_text("#task-progress") == "35%" and page.inner_text("#task-status") == "推进中"
+    assert "试验卫星完成发射" in page.inner_text("#note-table tbody tr:first-child")
+    screenshot("24-plan-task-detail")

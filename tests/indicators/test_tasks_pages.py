@@ -239,3 +239,10 @@ def test_the_main_menu_marks_the_section_open(client, personas):
     dashboard = client.get("/indicators/").content.decode()
     assert re.search(r'href="/indicators/" class="active">统计监测', dashboard)
     assert re.search(r'href="/indicators/tasks/" >计划任务', dashboard)
+
+
+def test_the_note_form_offers_today_in_the_date_picker(client, personas, task):
+    client.force_login(personas.carol)
+    page = client.get(f"/indicators/tasks/{task.pk}/").content.decode()
+    # The picker takes only YYYY-MM-DD; a zh-hans rendering would leave it empty.
+    assert re.search(rf'type="date" name="date" value="{timezone.localdate():%Y-%m-%d}"', page)
