@@ -4,6 +4,15 @@ import pytest
 
 
 @pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Test databases roll back, so two tests can leave the same ids behind with different rows: nothing
+    # remembered for one may serve another (kechuang.indicators.computed.cached).
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _fast_settings(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
@@ -35,12 +44,23 @@ def personas(db):
     p.park_a = Park.objects.create(name="临港松江科技园", kind="sub_park", parent=p.zone)
     p.park_b = Park.objects.create(name="G60脑智科创基地", kind="sub_park", parent=p.zone)
     p.ent_a = Enterprise.objects.create(
-        uscc=make_code("91310117MA1J00001"), name="上海甲科技有限公司", short_name="甲科技", park=p.park_a,
-        industry="I", hitech_field="01", registration_date=date(2018, 3, 1), contact_phone="13812345678",
+        uscc=make_code("91310117MA1J00001"),
+        name="上海甲科技有限公司",
+        short_name="甲科技",
+        park=p.park_a,
+        industry="I",
+        hitech_field="01",
+        registration_date=date(2018, 3, 1),
+        contact_phone="13812345678",
     )
     p.ent_b = Enterprise.objects.create(
-        uscc=make_code("91310117MA1J00002"), name="上海乙生物有限公司", short_name="乙生物", park=p.park_b,
-        industry="C", hitech_field="02", registration_date=date(2015, 6, 1),
+        uscc=make_code("91310117MA1J00002"),
+        name="上海乙生物有限公司",
+        short_name="乙生物",
+        park=p.park_b,
+        industry="C",
+        hitech_field="02",
+        registration_date=date(2015, 6, 1),
     )
 
     def user(username, role):

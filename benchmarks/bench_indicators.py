@@ -5,7 +5,8 @@
 Each database is filled by `kechuang demo --enterprises N --seed 20260101` and `kechuang demo_indicators` (the
 catalogue's indicators, figures and targets come with migrate), then `/indicators/` is requested through Django's
 test client in one process (middleware, session, ORM, template rendering; no network), logged in as the demo
-officer, DEBUG off: 3 warm-up requests, then N timed. The page counts the registry live: each computed indicator
+officer, DEBUG off: 3 warm-up requests, then N timed; then N/5 (at least 5) with the remembered registry counts
+cleared first, as the first request after a registry change finds them. The page counts the registry live: each computed indicator
 with a target on the dates of its trend (one query each), one computed indicator by park and field (one query),
 the 20 key enterprises of 附件4. Goal: p95 ≤ 200 ms at 100,000 enterprises.
 """
@@ -65,6 +66,7 @@ def measure(requests: int) -> dict:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kechuang.settings")
     django.setup()
     from django.contrib.auth.models import User
+    from django.core.cache import cache
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -77,12 +79,18 @@ def measure(requests: int) -> dict:
     client.force_login(User.objects.get(username="officer"))
     for _ in range(3):  # warm-up: templates, URL resolvers, the database's caches
         assert client.get(URL).status_code == 200
-    times = []
+    times, cold = [], []
     for _ in range(requests):
         started = time.perf_counter()
         response = client.get(URL)
         times.append((time.perf_counter() - started) * 1000)
         assert response.status_code == 200
+    # The first request after the registry changed counts it afresh (the counts are remembered until then).
+    for _ in range(max(5, requests // 5)):
+        cache.clear()
+        started = time.perf_counter()
+        assert client.get(URL).status_code == 200
+        cold.append((time.perf_counter() - started) * 1000)
     with CaptureQueriesContext(connection) as queries:
         client.get(URL)
     board = selectors.dashboard()  # what the page showed, outside the timed requests
@@ -102,6 +110,8 @@ def measure(requests: int) -> dict:
         "median_ms": statistics.median(times),
         "p95_ms": times[max(0, int(len(times) * 0.95) - 1)],
         "max_ms": times[-1],
+        "cold_median_ms": statistics.median(cold),
+        "cold_requests": len(cold),
     }
 
 
@@ -137,16 +147,20 @@ def main() -> None:
         )
         print(
             f"  {r['requests']} requests after 3 warm-ups: median {r['median_ms']:.0f} ms, "
-            f"p95 {r['p95_ms']:.0f} ms, max {r['max_ms']:.0f} ms (goal p95 ≤ 200 ms)",
+            f"p95 {r['p95_ms']:.0f} ms, max {r['max_ms']:.0f} ms (goal p95 ≤ 200 ms); "
+            f"first request after a registry change: median {r['cold_median_ms']:.0f} ms of {r['cold_requests']}",
             flush=True,
         )
         lines.append(
             f"| {name} | {r['enterprises']:,} | {r['qualifications']:,} | {r['rows']} | {r['queries']} "
-            f"| {r['median_ms']:.0f} | {r['p95_ms']:.0f} |"
+            f"| {r['median_ms']:.0f} | {r['p95_ms']:.0f} | {r['cold_median_ms']:.0f} |"
         )
     print("\nFor benchmarks/RESULTS.md (统计监测 dashboard, `/indicators/`, officer):\n")
-    print("| database | enterprises | qualifications | targets shown | queries | median (ms) | p95 (ms) |")
-    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+    print(
+        "| database | enterprises | qualifications | targets shown | queries | median (ms) | p95 (ms) "
+        "| after a registry change, median (ms) |"
+    )
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     print("\n".join(lines))
 
 

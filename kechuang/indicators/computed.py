@@ -8,10 +8,12 @@ issued on or before it and not past its last valid day), optionally within a par
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.core.cache import cache
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
 
 from kechuang.enterprises.choices import QualificationKind as Kind
 from kechuang.enterprises.choices import QualificationLevel as Level
@@ -38,8 +40,15 @@ class Computed:
         return self.enterprises(on, park_ids).count()
 
     def values(self, dates: Iterable[dt.date], park_ids: Iterable[int] | None = None) -> dict[dt.date, int]:
-        """The value on each of several dates, in one query (the trend of a chart)."""
+        """The value on each of several dates, in one query (the trend of a chart); remembered until the
+        registry changes (see cached)."""
         dates = list(dates)
+        parks = sorted(park_ids) if park_ids is not None else None
+        return cached(
+            ("values", self.kinds, self.levels, tuple(dates), parks), lambda: self._values(dates, parks)
+        )
+
+    def _values(self, dates: list[dt.date], park_ids: list[int] | None) -> dict[dt.date, int]:
         found = self.qualifications()
         if park_ids is not None:
             found = found.filter(enterprise__park_id__in=list(park_ids))
@@ -56,6 +65,32 @@ class Computed:
             }
         )
         return {on: counts[f"d{i}"] for i, on in enumerate(dates)}
+
+
+# A count on a date changes only when a certificate or an enterprise does (a park, a deregistration). Every such
+# change goes through the models or the import, which write a history row, or adds a certificate (a higher id):
+# the latest of those ids says whether a remembered count still holds. The time limit bounds what a write
+# outside both (a demo reload) could leave behind.
+CACHE_SECONDS = 600
+
+
+def registry_state() -> tuple:
+    return (
+        Qualification.objects.aggregate(last=Max("pk"))["last"],
+        Qualification.history.aggregate(last=Max("history_id"))["last"],
+        Enterprise.objects.aggregate(last=Max("pk"))["last"],
+        Enterprise.history.aggregate(last=Max("history_id"))["last"],
+    )
+
+
+def cached(key: tuple, compute):
+    """compute(), remembered for the registry as it is now."""
+    name = "computed:" + hashlib.sha256(repr((key, registry_state())).encode()).hexdigest()
+    found = cache.get(name)
+    if found is None:
+        found = compute()
+        cache.set(name, found, CACHE_SECONDS)
+    return found
 
 
 COMPUTED: dict[str, Computed] = {

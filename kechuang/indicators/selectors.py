@@ -22,7 +22,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from kechuang.enterprises.models import Park
-from kechuang.indicators.computed import COMPUTED
+from kechuang.indicators.computed import COMPUTED, cached
 from kechuang.indicators.models import DocumentedFigure, FigureKind, Indicator, Observation, Target
 
 AT_RISK_SHARE = 0.9  # the forecast must cover this much of the planned change not to be 滞后
@@ -416,11 +416,14 @@ def breakdown(indicator: Indicator, on: dt.date | None = None, parks: list[Park]
     from kechuang.enterprises.models import Enterprise
 
     held = COMPUTED[indicator.computed].qualifications().valid_on(on).values("enterprise_id")
-    groups = (
-        Enterprise.objects.filter(pk__in=held)
-        .values_list("park_id", "hitech_field")
-        .annotate(n=Count("pk"))
-        .order_by()
+    groups = cached(
+        ("breakdown", indicator.computed, on),
+        lambda: list(
+            Enterprise.objects.filter(pk__in=held)
+            .values_list("park_id", "hitech_field")
+            .annotate(n=Count("pk"))
+            .order_by()
+        ),
     )
     own: dict[int | None, int] = {}
     fields: dict[str, int] = {}

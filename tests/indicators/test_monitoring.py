@@ -386,3 +386,28 @@ def test_registry_fills_years_the_documents_do_not_give(personas):
     # 2024: the document's official figure, not the registry's 0 (it holds only a recent certificate);
     # 2023 and 2025: the registry on 31 December; 2026: the registry today.
     assert points == {2023: (0, "registry"), 2024: (1755, "document"), 2025: (1, "registry"), 2026: (1, "registry")}
+
+
+@pytest.mark.django_db
+def test_remembered_counts_follow_every_registry_change(personas):
+    from kechuang.indicators.models import Indicator as Ind
+
+    hnte = COMPUTED["hnte_valid"]
+    ind = Ind.objects.create(code="hnte_t", name="高企", unit="家", data_source="区科委", computed="hnte_valid")
+    ent = enterprise(1, park=personas.park_a)
+    cert = Qualification.objects.create(enterprise=ent, kind="hnte", issue_date=date(2025, 1, 1))
+    assert hnte.values([TODAY]) == {TODAY: 1}
+    assert selectors.breakdown(ind, TODAY).by_park[0].total >= 1
+    # An edit (expiry moved before today), a park move, a deletion: each seen at once.
+    cert.expiry_date = date(2026, 1, 1)
+    cert.save()
+    assert hnte.values([TODAY]) == {TODAY: 0}
+    cert.expiry_date = None
+    cert.save()
+    assert hnte.values([TODAY]) == {TODAY: 1}
+    ent.park = personas.park_b
+    ent.save()
+    by_park = {row.park: row.own for row in selectors.breakdown(ind, TODAY).by_park}
+    assert by_park[personas.park_b] == 1 and by_park[personas.park_a] == 0
+    cert.delete()
+    assert hnte.values([TODAY]) == {TODAY: 0} and selectors.breakdown(ind, TODAY).total == 0
