@@ -23,6 +23,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import demo_database, kechuang  # noqa: E402
+
 PYTHON = sys.executable
 SEED = 20260101
 URL = "/indicators/"
@@ -30,33 +33,6 @@ DATABASES = {
     "sqlite": "sqlite:////tmp/kechuang-bench-indicators.sqlite3",
     "postgres": "postgres://postgres@127.0.0.1:5432/kechuang_bench_indicators",
 }
-
-
-def prepare(url: str, enterprises: int) -> float:
-    env = {**os.environ, "DATABASE_URL": url}
-    if url.startswith("sqlite"):
-        for suffix in ("", "-wal", "-shm"):
-            Path(url.removeprefix("sqlite:///") + suffix).unlink(missing_ok=True)
-    else:
-        name = url.rsplit("/", 1)[1]
-        for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
-            subprocess.run(
-                ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", sql], check=True
-            )
-    kechuang = [PYTHON, "-m", "kechuang.cli"]
-    subprocess.run([*kechuang, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
-    started = time.perf_counter()
-    subprocess.run(
-        [*kechuang, "demo", "--enterprises", str(enterprises), "--seed", str(SEED)],
-        env=env,
-        check=True,
-        cwd=ROOT,
-        capture_output=True,
-    )
-    loaded = time.perf_counter() - started
-    for command in ("demo_accounts", "demo_indicators"):
-        subprocess.run([*kechuang, command], env=env, check=True, cwd=ROOT, capture_output=True)
-    return loaded
 
 
 def measure(requests: int) -> dict:
@@ -129,7 +105,8 @@ def main() -> None:
     for name in args.databases.split(","):
         url = DATABASES[name]
         print(f"== {name}: {url}", flush=True)
-        loaded = prepare(url, args.enterprises)
+        loaded = demo_database(url, args.enterprises, SEED)
+        kechuang(url, "demo_indicators", quiet=True)
         env = {**os.environ, "DATABASE_URL": url, "DEBUG": "False"}
         out = subprocess.run(
             [PYTHON, __file__, "--measure-only", "--requests", str(args.requests)],

@@ -17,6 +17,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import demo_database  # noqa: E402
+
 PYTHON = sys.executable
 DATABASES = {
     "sqlite": "sqlite:////tmp/kechuang-bench-list.sqlite3",
@@ -28,26 +31,13 @@ SCENARIOS = [
     ("按行业筛选，按成立日期倒序，第1页", {"industry": "C", "sort": "-registration_date"}),
     ("按行业筛选，按成立日期倒序，第500页", {"industry": "C", "sort": "-registration_date", "page": "500"}),
     ("有效期内高企，按园区排序，第1页", {"qualification": "hnte", "validity": "valid", "sort": "park"}),
-    ("有效期内高企，按园区排序，第500页", {"qualification": "hnte", "validity": "valid", "sort": "park", "page": "500"}),
+    (
+        "有效期内高企，按园区排序，第500页",
+        {"qualification": "hnte", "validity": "valid", "sort": "park", "page": "500"},
+    ),
     ("关键词搜索“科技”，第1页", {"q": "科技"}),
     ("园区（含分园）+ 领域筛选，第1页", {"park": "1", "hitech_field": "01"}),
 ]
-
-
-def prepare(url: str, enterprises: int) -> None:
-    env = {**os.environ, "DATABASE_URL": url}
-    if url.startswith("sqlite"):
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
-    else:
-        name = url.rsplit("/", 1)[1]
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", f"DROP DATABASE IF EXISTS {name}"], check=True)
-        subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", f"CREATE DATABASE {name}"], check=True)
-    kechuang = [PYTHON, "-m", "kechuang.cli"]
-    subprocess.run([*kechuang, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
-    started = time.perf_counter()
-    subprocess.run([*kechuang, "demo", "--enterprises", str(enterprises)], env=env, check=True, cwd=ROOT)
-    print(f"  demo data loaded in {time.perf_counter() - started:.1f} s", flush=True)
-    subprocess.run([*kechuang, "demo_accounts"], env=env, check=True, cwd=ROOT, capture_output=True)
 
 
 def expected_page(params):
@@ -114,15 +104,22 @@ def main() -> None:
     for name in args.databases.split(","):
         url = DATABASES[name]
         print(f"== {name}: {url}", flush=True)
-        prepare(url, args.enterprises)
+        print(f"  demo data loaded in {demo_database(url, args.enterprises):.1f} s", flush=True)
         env = {**os.environ, "DATABASE_URL": url, "DEBUG": "False"}
         out = subprocess.run(
-            [PYTHON, __file__, "--measure-only", "--requests", str(args.requests)], env=env, check=True, cwd=ROOT, stdout=subprocess.PIPE, text=True
+            [PYTHON, __file__, "--measure-only", "--requests", str(args.requests)],
+            env=env,
+            check=True,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            text=True,
         ).stdout
         print("| 场景 | 结果行数 | 页 | p50 (ms) | p95 (ms) |\n| --- | ---: | ---: | ---: | ---: |")
         for row in json.loads(out.strip().splitlines()[-1]):
             if "p95_ms" in row:
-                print(f"| {row['scenario']} | {row['rows']:,} | {row['page']} | {row['p50_ms']} | {row['p95_ms']} |")
+                print(
+                    f"| {row['scenario']} | {row['rows']:,} | {row['page']} | {row['p50_ms']} | {row['p95_ms']} |"
+                )
             else:
                 print(f"\n{row['scenario']}: {row['rows']:,}")
 

@@ -30,6 +30,9 @@ import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import fresh_database  # noqa: E402
+
 sys.path.insert(0, str(ROOT))
 PYTHON = sys.executable
 DATABASES = {
@@ -52,19 +55,6 @@ SHEET = [
     {"key": "team", "label": "团队与基础", "max": 20, "weight": 20},
     {"key": "benefit", "label": "经济社会效益", "max": 25, "weight": 25},
 ]
-
-
-def prepare(url: str) -> None:
-    env = {**os.environ, "DATABASE_URL": url}
-    if url.startswith("sqlite"):
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
-    else:
-        name = url.rsplit("/", 1)[1]
-        for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
-            subprocess.run(
-                ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", sql], check=True
-            )
-    subprocess.run([PYTHON, "-m", "kechuang.cli", "migrate", "-v0"], env=env, check=True, cwd=ROOT)
 
 
 def fill(n_apps: int, n_experts: int):
@@ -288,7 +278,7 @@ def main() -> None:
         return
     for name in args.databases.split(","):
         url = DATABASES[name]
-        prepare(url)
+        fresh_database(url)
         output = subprocess.run(
             [PYTHON, __file__, "--child", url, str(args.applications), str(args.experts)],
             check=True,

@@ -27,6 +27,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import demo_database  # noqa: E402
+
 sys.path.insert(0, str(ROOT))
 PYTHON = sys.executable
 ON = dt.date(2026, 6, 30)
@@ -99,25 +102,6 @@ def one_enterprise(samples: int = 200) -> dict:
         "explain_median_ms": statistics.median(explain) * 1000,
         "explanations": sum(len(items) for items in report.explanations.values()),
     }
-
-
-def prepare(url: str, enterprises: int) -> float:
-    env = {**os.environ, "DATABASE_URL": url}
-    if url.startswith("sqlite"):
-        Path(url.removeprefix("sqlite:///")).unlink(missing_ok=True)
-    else:
-        name = url.rsplit("/", 1)[1]
-        for sql in (f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name}"):
-            subprocess.run(
-                ["psql", "-h", "127.0.0.1", "-U", "postgres", "-d", "postgres", "-qc", sql], check=True
-            )
-    kechuang = [PYTHON, "-m", "kechuang.cli"]
-    subprocess.run([*kechuang, "migrate", "-v0"], env=env, check=True, cwd=ROOT)
-    started = time.perf_counter()
-    subprocess.run([*kechuang, "demo", "--enterprises", str(enterprises)], env=env, check=True, cwd=ROOT)
-    loaded = time.perf_counter() - started
-    subprocess.run([*kechuang, "demo_accounts"], env=env, check=True, cwd=ROOT, capture_output=True)
-    return loaded
 
 
 def registry_run(url: str) -> dict:
@@ -228,7 +212,7 @@ def main() -> None:
 def registry_part(args) -> None:
     for name in args.databases.split(","):
         url = DATABASES[name]
-        loaded = prepare(url, args.enterprises)
+        loaded = demo_database(url, args.enterprises)
         result = child("run", url)
         print(
             f"## Registry to stored run, {name} ({result['enterprises']:,} enterprises; demo loaded in {loaded:.0f} s)"
