@@ -210,17 +210,14 @@ def run(url: str, n_apps: int, n_experts: int) -> dict:
         review.submit_scores(a, values, "意见", None)
         submit_times.append(time.perf_counter() - started)
     rest = created[100:]
-    Score.objects.bulk_create(
-        [
-            Score(assignment=a, criterion=c["key"], value=Decimal(rng.randint(c["max"] // 3, c["max"])))
-            for a in rest
-            for c in SHEET
-        ],
-        batch_size=2000,
-    )
-    ReviewAssignment.objects.filter(pk__in=[a.pk for a in rest]).update(
-        state="submitted", submitted_at=timezone.now()
-    )
+    sheet = review.criteria(call)
+    scores, now = [], timezone.now()
+    for a in rest:  # what submit_scores writes, in bulk: the scores, and the assignment with its total
+        values = {c["key"]: Decimal(rng.randint(c["max"] // 3, c["max"])) for c in SHEET}
+        scores += [Score(assignment=a, criterion=key, value=value) for key, value in values.items()]
+        a.state, a.submitted_at, a.total = "submitted", now, review.weighted_total(sheet, values)
+    Score.objects.bulk_create(scores, batch_size=2000)
+    ReviewAssignment.objects.bulk_update(rest, ["state", "submitted_at", "total"], batch_size=2000)
 
     ranking_times = []
     for _ in range(5):

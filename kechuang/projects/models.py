@@ -264,6 +264,14 @@ class ReviewAssignment(models.Model):
     reason = models.CharField("推荐理由", max_length=300, blank=True)
     comment = models.TextField("评审意见", blank=True)
     submitted_at = models.DateTimeField("评分时间", null=True, blank=True)
+    total = models.DecimalField(
+        "加权得分",
+        max_digits=5,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="0–100：Σ 得分 ÷ 满分 × 权重，提交评分时算定（评分表此后不能再改），排名直接汇总它",
+    )
 
     class Meta:
         verbose_name = "评审分配"

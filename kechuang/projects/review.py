@@ -554,7 +554,8 @@ def submit_scores(
     current.state = AssignmentState.SUBMITTED
     current.comment = (comment or "").strip()
     current.submitted_at = timezone.now()
-    current.save(update_fields=["state", "comment", "submitted_at"])
+    current.total = weighted_total(sheet, values)
+    current.save(update_fields=["state", "comment", "submitted_at", "total"])
     return current
 
 

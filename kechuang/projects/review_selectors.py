@@ -12,7 +12,7 @@ from decimal import Decimal
 from django.db.models import Count, Q
 
 from kechuang.projects import review
-from kechuang.projects.models import Application, AssignmentState, Call, Expert, ReviewAssignment, Score
+from kechuang.projects.models import Application, AssignmentState, Call, Expert, ReviewAssignment
 
 
 @dataclass
@@ -60,24 +60,18 @@ class RankRow:
 
 def call_ranking(call: Call) -> list[RankRow]:
     """The applications of the call under review or reviewed (any with an assignment, or in a review state),
-    each with its submitted totals and their aggregate, ranked by review.ranking_key. Four queries."""
-    sheet = review.criteria(call)
-    values: dict[int, dict[str, Decimal]] = defaultdict(dict)
-    for assignment_id, criterion, value in Score.objects.filter(
-        assignment__application__call=call, assignment__state=AssignmentState.SUBMITTED
-    ).values_list("assignment_id", "criterion", "value"):
-        values[assignment_id][criterion] = value
+    each with its submitted totals (stored with the scores) and their aggregate, ranked by review.ranking_key.
+    Three queries."""
     names = dict(Expert.objects.values_list("pk", "name"))
     per_app: dict[int, list[ExpertTotal]] = defaultdict(list)
     assigned: dict[int, int] = defaultdict(int)
-    for pk, app_id, expert_id, state in (
+    for pk, app_id, expert_id, state, total in (
         ReviewAssignment.objects.filter(application__call=call, state__in=review.ACTIVE)
-        .values_list("pk", "application_id", "expert_id", "state")
+        .values_list("pk", "application_id", "expert_id", "state", "total")
         .order_by("pk")
     ):
         assigned[app_id] += 1
-        if state == AssignmentState.SUBMITTED and pk in values:
-            total = review.weighted_total(sheet, values[pk])
+        if state == AssignmentState.SUBMITTED and total is not None:
             per_app[app_id].append(ExpertTotal(pk, expert_id, names.get(expert_id, ""), total))
     apps = (
         Application.objects.filter(call=call)

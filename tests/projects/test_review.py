@@ -331,6 +331,7 @@ def test_scores_are_saved_once_with_the_comment(to_score):
         "team": D("15"),
         "benefit": D("4"),
     }
+    assert to_score.total == D("78.50")  # 8/10 × 40 + 15/20 × 30 + 4/5 × 30, kept for the ranking
 
 
 def refused(assignment, values, **expected):
