@@ -26,7 +26,6 @@ import statistics
 import subprocess
 import sys
 import time
-import types
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,25 +148,6 @@ def fill(n_apps: int, n_experts: int):
     return call, officer, len(pairs)
 
 
-def ranking_urlconf():
-    """The site's URLconf, plus the review pages under "projects" if kechuang/urls.py does not mount them yet."""
-    from django.urls import NoReverseMatch, include, path, reverse
-
-    from kechuang import urls
-    from kechuang.projects import urls_review
-
-    try:
-        reverse("projects:review-inbox", urlconf=urls)
-        return urls
-    except NoReverseMatch:
-        module = types.ModuleType("bench_review_urls")
-        module.urlpatterns = [
-            *urls.urlpatterns,
-            path("projects/", include((urls_review.urlpatterns, "projects"))),
-        ]
-        return module
-
-
 def run(url: str, n_apps: int, n_experts: int) -> dict:
     """In a child process with DATABASE_URL set."""
     os.environ["DATABASE_URL"] = url
@@ -178,7 +158,6 @@ def run(url: str, n_apps: int, n_experts: int) -> dict:
     from collections import Counter
     from decimal import Decimal
 
-    from django.conf import settings
     from django.test import Client
     from django.urls import reverse
     from django.utils import timezone
@@ -224,7 +203,6 @@ def run(url: str, n_apps: int, n_experts: int) -> dict:
         started = time.perf_counter()
         rows = review_selectors.call_ranking(call)
         ranking_times.append(time.perf_counter() - started)
-    settings.ROOT_URLCONF = ranking_urlconf()
     address = reverse("projects:review-ranking", args=[call.pk])
     client = Client()
     client.force_login(officer)

@@ -3,22 +3,16 @@
 Make the fixture available in a test module with `cf = call_fixtures.cf`. The persona
 users act through their roles (kechuang/core/roles.py): carol (officer) keeps calls and does formal review,
 alice (enterprise A) applies. Enterprise A holds a 高新技术企业 certificate in force; enterprise B holds none.
-
-`urlpatterns` here is the project's, with the 科技计划项目 pages under the namespace "projects" when the project's
-own urls do not include them yet (the `cf` fixture switches ROOT_URLCONF only then).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from decimal import Decimal
 
 import pytest
-from django.urls import NoReverseMatch, URLPattern, URLResolver, include, path, reverse
 from django.utils import timezone
 
-from kechuang import urls as project_urls
 from kechuang.enterprises.models import Qualification
 from kechuang.projects import applications, calls
 from kechuang.projects.models import Programme
@@ -99,34 +93,10 @@ def filled(application, user, *, subsidy="300000", data=None):
     return applications.budget_set(application, lines={"business": {"subsidy": subsidy}}, user=user)
 
 
-def _projects_urls() -> list:
-    patterns = []
-    for name in ("urls_calls", "urls_review", "urls_money"):
-        try:
-            patterns += importlib.import_module(f"kechuang.projects.{name}").urlpatterns
-        except ModuleNotFoundError:
-            pass
-    return patterns
-
-
-def _without_projects(patterns) -> list:
-    return [p for p in patterns if not (isinstance(p, URLResolver) and p.namespace == "projects")]
-
-
-urlpatterns: list[URLPattern | URLResolver] = [
-    *_without_projects(project_urls.urlpatterns),
-    path("projects/", include((_projects_urls(), "projects"), namespace="projects")),
-]
-
-
 @pytest.fixture
 def cf(personas, settings):
     """The personas; the 科技攻关 programme with a sub-programme; an open call (carol) whose conditions enterprise
     A meets (a park, a 高企 certificate in force) and enterprise B does not (no certificate)."""
-    try:
-        reverse("projects:call-list")
-    except NoReverseMatch:
-        settings.ROOT_URLCONF = __name__
     p = personas
     p.root = Programme.objects.create(code="gongguan", name="科技攻关", source="松科委〔2026〕13号")
     p.programme = Programme.objects.create(code="gongguan-joint", name="联合攻关", parent=p.root)

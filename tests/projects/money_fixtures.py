@@ -12,7 +12,6 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import Permission, User
-from django.urls import NoReverseMatch, include, path, reverse
 from django.utils import timezone
 
 from kechuang.projects.models import Application, BudgetLine, Call, Programme
@@ -205,29 +204,3 @@ def funded(application, officer):
         milestones=milestones_for(["100000", "150000", "100000", "50000"], start, end),
         user=officer,
     )
-
-
-# --- URLs: the money pages under "projects" ---------------------------------------------------------------------
-
-
-def _urlpatterns():
-    from kechuang import urls as root
-    from kechuang.projects import urls_money
-
-    return [path("projects/", include((urls_money.urlpatterns, "projects"))), *root.urlpatterns]
-
-
-def __getattr__(name):  # `urlpatterns` built on first use, when this module serves as ROOT_URLCONF
-    if name == "urlpatterns":
-        return _urlpatterns()
-    raise AttributeError(name)
-
-
-@pytest.fixture
-def money_urls(settings):
-    """The project's URL conf if it already mounts the money pages under "projects"; this module's otherwise."""
-    try:
-        reverse("projects:award-list", urlconf=settings.ROOT_URLCONF)
-    except NoReverseMatch:
-        settings.ROOT_URLCONF = __name__
-    return settings.ROOT_URLCONF

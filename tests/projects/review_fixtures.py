@@ -13,31 +13,12 @@ import importlib
 from decimal import Decimal
 from itertools import count
 
-from django.urls import NoReverseMatch, include, path, reverse
 from django.utils import timezone
 
 from kechuang.core.uscc import make_code
 from kechuang.enterprises.models import Enterprise
-from kechuang.projects import urls_review
 from kechuang.projects.models import Application, Call, Expert, Programme
 from kechuang.workflows import engine
-
-# —— URLconf ——————————————————————————————————————————————————————————————————————————————————————————
-
-
-def _urlpatterns():
-    from kechuang import urls
-
-    try:
-        reverse("projects:review-inbox", urlconf=urls)
-        return list(urls.urlpatterns)
-    except NoReverseMatch:
-        return [*urls.urlpatterns, path("projects/", include((urls_review.urlpatterns, "projects")))]
-
-
-urlpatterns = _urlpatterns()
-URLCONF = __name__
-
 
 # —— Workflows ———————————————————————————————————————————————————————————————————————————————————————
 

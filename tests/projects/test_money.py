@@ -40,7 +40,7 @@ from tests.projects.money_fixtures import (
 )
 
 # The fixtures of money_fixtures.py, made available to the tests of this module.
-application, call, funded, money_urls, officer = mf.application, mf.call, mf.funded, mf.money_urls, mf.officer
+application, call, funded, officer = mf.application, mf.call, mf.funded, mf.officer
 
 pytestmark = pytest.mark.django_db
 
@@ -715,7 +715,7 @@ def bea(personas):
     return user
 
 
-def test_who_sees_the_list_and_the_award_page(client, money_urls, funded, officer, personas, bea):
+def test_who_sees_the_list_and_the_award_page(client, funded, officer, personas, bea):
     page = reverse("projects:award-detail", args=[funded.pk])
     listing = reverse("projects:award-list")
     assert as_(client, officer).get(listing).status_code == 200
@@ -728,7 +728,7 @@ def test_who_sees_the_list_and_the_award_page(client, money_urls, funded, office
     assert client.get(page).status_code == 302
 
 
-def test_buttons_follow_permissions(client, money_urls, funded, officer, personas):
+def test_buttons_follow_permissions(client, funded, officer, personas):
     m1 = funded.milestones.get(number=1)
     page = reverse("projects:award-detail", args=[funded.pk])
     html = as_(client, personas.alice).get(page).content.decode()
@@ -747,7 +747,7 @@ def test_buttons_follow_permissions(client, money_urls, funded, officer, persona
     assert 'id="evaluation-form"' in html
 
 
-def test_the_closed_loop_through_the_pages(client, money_urls, funded, officer, personas):
+def test_the_closed_loop_through_the_pages(client, funded, officer, personas):
     m1 = funded.milestones.get(number=1)
     page = reverse("projects:award-detail", args=[funded.pk])
     alice = as_(client, personas.alice)
@@ -802,7 +802,7 @@ def test_the_closed_loop_through_the_pages(client, money_urls, funded, officer, 
     assert "提交节点报告" in html and "验收通过" in html  # the audit log
 
 
-def test_issuing_the_award_through_its_page(client, money_urls, application, officer, personas):
+def test_issuing_the_award_through_its_page(client, application, officer, personas):
     url = reverse("projects:award-create", args=[application.pk])
     assert as_(client, personas.alice).get(url).status_code == 403
     assert as_(client, officer).get(url).status_code == 200
@@ -836,7 +836,7 @@ def test_issuing_the_award_through_its_page(client, money_urls, application, off
     assert as_(client, officer).get(url).status_code == 302  # already awarded: to the award
 
 
-def test_the_list_searches_filters_sorts_and_pages(client, money_urls, officer, personas):
+def test_the_list_searches_filters_sorts_and_pages(client, officer, personas):
     ensure_workflows()
     other_call = make_call(title="2026年度科技农业")
     calls = [make_call(), other_call]

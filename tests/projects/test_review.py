@@ -482,7 +482,6 @@ def test_the_ranking_orders_by_score_then_submission_time_and_puts_unscored_last
 
 @pytest.fixture
 def pages(settings, personas):
-    settings.ROOT_URLCONF = f.URLCONF
     personas.frank = User.objects.create_user("frank", password="pass-frank")
     personas.frank.groups.add(Group.objects.get(name=roles.EXPERT.name))
     personas.eve_expert = f.make_expert("伊娃", organisation="松江大学", fields=["01"], user=personas.eve)
