@@ -128,6 +128,9 @@ LEADER = Role(
         "enterprises.export_registry",
         "tiering.view_assessment",
         *MONITORING_VIEW,
+        "projects.view_call",
+        "projects.view_application",
+        "projects.view_award",
     ),
 )
 

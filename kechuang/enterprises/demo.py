@@ -52,7 +52,9 @@ DEFAULT_YEARS = 3
 MAX_ENTERPRISES = 999_999  # the serial is six digits of the synthetic USCC
 BATCH_SIZE = 2000  # enterprises generated and written per round (their years, IP and certificates with them)
 EARLIER_YEAR_SHARE = 0.5  # enterprises with one more, earlier year of sales (a three-year growth base)
-FAST_GROWER_SHARE = 0.08  # of the tech enterprises up to 9 years old with a growth base year: financed round after round
+FAST_GROWER_SHARE = (
+    0.08  # of the tech enterprises up to 9 years old with a growth base year: financed round after round
+)
 # Every n-th fast grower is valued above 10亿美元 (独角兽, about 72亿元) or above 1亿美元 (about 7.2亿元):
 # a fixed rhythm, so that every population of a few hundred enterprises has some of each.
 UNICORN_EVERY, HUNDRED_MILLION_USD_EVERY = 16, 3
@@ -83,29 +85,47 @@ ZONE = "张江高新区松江园"
 OPERATOR_PARK = "临港松江科技园"
 
 PARKS: tuple[ParkSeed, ...] = (
-    ParkSeed(ZONE, choices.ParkKind.HIGH_TECH_ZONE, None, f"{SEED_004}，标题（004_b3a790c432d546a9.txt 第18行）", "松江园"),
     ParkSeed(
-        OPERATOR_PARK, choices.ParkKind.SUB_PARK, ZONE,
+        ZONE,
+        choices.ParkKind.HIGH_TECH_ZONE,
+        None,
+        f"{SEED_004}，标题（004_b3a790c432d546a9.txt 第18行）",
+        "松江园",
+    ),
+    ParkSeed(
+        OPERATOR_PARK,
+        choices.ParkKind.SUB_PARK,
+        ZONE,
         f"{SEED_004} 三(四)10“依托临港松江科技园政务服务大厅”（004_b3a790c432d546a9.txt 第291行；附件5 第561行）",
     ),
     ParkSeed(
-        "G60脑智科创基地", choices.ParkKind.SUB_PARK, ZONE,
+        "G60脑智科创基地",
+        choices.ParkKind.SUB_PARK,
+        ZONE,
         f"{SEED_004} 三(一)3“明确 G60脑智科创基地的四至范围”（004_b3a790c432d546a9.txt 第148行）",
     ),
     ParkSeed(
-        "洞泾智能机器人产业基地", choices.ParkKind.SUB_PARK, ZONE,
+        "洞泾智能机器人产业基地",
+        choices.ParkKind.SUB_PARK,
+        ZONE,
         f"{SEED_004} 三(一)3“适当扩大洞泾智能机器人产业基地范围”（004_b3a790c432d546a9.txt 第148–150行）",
     ),
     ParkSeed(
-        "松江6G未来通信产业园", choices.ParkKind.SUB_PARK, ZONE,
+        "松江6G未来通信产业园",
+        choices.ParkKind.SUB_PARK,
+        ZONE,
         f"{SEED_004} 三(二)7“建设松江 6G未来通信产业园”（004_b3a790c432d546a9.txt 第223行）",
     ),
     ParkSeed(
-        "G60生物医药产业基地", choices.ParkKind.SUB_PARK, ZONE,
+        "G60生物医药产业基地",
+        choices.ParkKind.SUB_PARK,
+        ZONE,
         f"{SEED_000} “一核多域”空间格局的产业空间“G60 生物医药产业基地”（000_6dca2b4127d75a15.txt 第213行）",
     ),
     ParkSeed(
-        "东华大学国家大学科技园", choices.ParkKind.CARRIER, None,
+        "东华大学国家大学科技园",
+        choices.ParkKind.CARRIER,
+        None,
         f"{SEED_000} 一(一)1“东华大学国家大学科技园概念验证成果转化中心”（000_6dca2b4127d75a15.txt 第27行）",
     ),
 )
@@ -126,16 +146,24 @@ KEY_ENTERPRISES: tuple[KeyEnterprise, ...] = (
     KeyEnterprise(1, "上海移远通信技术股份有限公司", "移远通信", "电子信息制造", "“链主”型企业", 759),
     KeyEnterprise(2, "上海宏力达信息技术股份有限公司", "宏力达信息", "电子信息制造", "核心骨干企业", 761),
     KeyEnterprise(3, "上海三旺奇通信息科技有限公司", "三旺奇通", "电子信息制造", "核心骨干企业", 763),
-    KeyEnterprise(4, "豪威半导体（上海）有限责任公司", "豪威半导体", "电子信息制造", "拥有关键核心技术企业", 765),
+    KeyEnterprise(
+        4, "豪威半导体（上海）有限责任公司", "豪威半导体", "电子信息制造", "拥有关键核心技术企业", 765
+    ),
     KeyEnterprise(5, "上海垣信卫星科技有限公司", "垣信卫星", "电子信息服务", "“链主”型企业", 767),
-    KeyEnterprise(6, "创远信科(上海)技术股份有限公司", "创远信科", "电子信息服务", "拥有关键核心技术企业", 769),
-    KeyEnterprise(7, "云汉芯城（上海）互联网科技股份有限公司", "云汉芯城", "电子信息服务", "“链主”型企业", 771),
+    KeyEnterprise(
+        6, "创远信科(上海)技术股份有限公司", "创远信科", "电子信息服务", "拥有关键核心技术企业", 769
+    ),
+    KeyEnterprise(
+        7, "云汉芯城（上海）互联网科技股份有限公司", "云汉芯城", "电子信息服务", "“链主”型企业", 771
+    ),
     KeyEnterprise(8, "上海昊海生物科技有限公司", "昊海生科", "生命健康制造", "“链主”型企业", 777),
     KeyEnterprise(9, "上海形状记忆合金材料有限公司", "形状记忆", "生命健康制造", "核心骨干企业", 779),
     KeyEnterprise(10, "上海乐纯生物技术股份有限公司", "乐纯生物", "生命健康制造", "核心骨干企业", 781),
     KeyEnterprise(11, "上海睿钰生物科技有限公司", "睿钰生物", "生命健康制造", "核心骨干企业", 783),
     KeyEnterprise(12, "上海邦邦机器人有限公司", "邦邦机器人", "生命健康制造", "拥有关键核心技术企业", 785),
-    KeyEnterprise(13, "华道（上海）生物医药有限公司", "华道生物", "生命健康制造", "拥有关键核心技术企业", 787),
+    KeyEnterprise(
+        13, "华道（上海）生物医药有限公司", "华道生物", "生命健康制造", "拥有关键核心技术企业", 787
+    ),
     KeyEnterprise(14, "上海汇禾医疗科技股份有限公司", "汇禾医疗", "生命健康制造", "引领带动明显企业", 789),
     KeyEnterprise(15, "上海明品医学数据科技有限公司", "明品医学", "生命健康服务", "引领带动明显企业", 791),
     KeyEnterprise(16, "上海曼恒数字技术股份有限公司", "曼恒数字", "智能终端", "拥有关键核心技术企业", 793),
@@ -185,35 +213,157 @@ class Profile:
 IT, C, M = choices.Industry.I, choices.Industry.C, choices.Industry.M
 HF = choices.HitechField
 PROFILES: tuple[Profile, ...] = (
-    Profile(13, C, HF.ELECTRONIC_INFORMATION, ("电子科技", "微电子", "光电科技", "通信设备", "半导体科技"),
-            ("通信模组研发与制造", "集成电路封装测试", "光电器件研发与生产", "电子元器件制造", "传感器研发与制造", "射频微波器件制造"),
-            ("松江6G未来通信产业园", OPERATOR_PARK), 1.0e6),
-    Profile(15, C, HF.ADVANCED_MANUFACTURING, ("智能装备", "精密机械", "自动化设备", "机器人科技", "机电设备"),
-            ("工业机器人研发与制造", "智能制造装备研发与制造", "精密零部件加工", "自动化生产线集成", "数控设备制造"),
-            ("洞泾智能机器人产业基地", OPERATOR_PARK), 8.5e5),
-    Profile(7, C, HF.NEW_MATERIALS, ("新材料", "材料科技", "高分子材料"),
-            ("高性能纤维材料研发与生产", "电子化学品研发与生产", "特种合金材料制造", "高分子复合材料制造"), (OPERATOR_PARK,), 1.1e6),
-    Profile(7, C, HF.BIO_MEDICINE, ("生物医药", "医疗器械", "医疗科技", "药业"),
-            ("医疗器械研发与制造", "创新药研发与生产", "体外诊断试剂研发与生产", "康复器械研发与制造"),
-            ("G60生物医药产业基地", "G60脑智科创基地"), 9.0e5),
-    Profile(5, C, HF.NEW_ENERGY, ("新能源科技", "电气", "能源科技"),
-            ("储能系统研发与制造", "光伏逆变器研发与制造", "智能电网设备制造", "节能设备制造"), (OPERATOR_PARK,), 1.2e6),
-    Profile(2, C, HF.RESOURCES_ENVIRONMENT, ("环保设备", "环境工程"), ("水处理设备制造", "废气治理设备制造"), (), 9.0e5),
-    Profile(1, C, HF.AEROSPACE, ("航空科技", "航天科技"), ("卫星零部件研发与制造", "航空零部件制造"), ("松江6G未来通信产业园",), 1.0e6),
-    Profile(18, IT, HF.ELECTRONIC_INFORMATION, ("信息科技", "网络科技", "软件", "数据科技", "智能科技", "数字科技"),
-            ("工业软件开发", "信息系统集成服务", "数据处理与云计算服务", "人工智能应用软件开发", "物联网平台开发", "网络安全服务"),
-            ("东华大学国家大学科技园", OPERATOR_PARK), 6.0e5),
-    Profile(8, M, HF.HIGH_TECH_SERVICES, ("检测技术", "工程技术", "科技服务", "技术服务"),
-            ("检验检测服务", "工业设计服务", "技术转移服务", "研发外包服务"), ("东华大学国家大学科技园",), 5.0e5),
-    Profile(5, M, HF.BIO_MEDICINE, ("生物科技", "医药科技", "生物技术"),
-            ("医药研发外包服务", "细胞治疗技术研发", "基因检测服务"), ("G60生物医药产业基地", "G60脑智科创基地"), 6.0e5),
-    Profile(2, M, HF.RESOURCES_ENVIRONMENT, ("环保科技", "环境技术"), ("环境监测服务", "固废处理技术服务"), (), 6.0e5),
-    Profile(1, choices.Industry.R, HF.HIGH_TECH_SERVICES, ("文化传媒", "影视科技"), ("影视后期制作", "数字内容制作"), (), 5.0e5),
-    Profile(4, choices.Industry.F, "", ("贸易", "供应链管理", "实业"), ("电子产品批发", "工业品贸易", "医疗器械销售"), (), 3.0e6),
-    Profile(3, choices.Industry.L, "", ("企业管理咨询", "商务咨询"), ("企业管理咨询", "园区运营管理"), (), 4.0e5),
+    Profile(
+        13,
+        C,
+        HF.ELECTRONIC_INFORMATION,
+        ("电子科技", "微电子", "光电科技", "通信设备", "半导体科技"),
+        (
+            "通信模组研发与制造",
+            "集成电路封装测试",
+            "光电器件研发与生产",
+            "电子元器件制造",
+            "传感器研发与制造",
+            "射频微波器件制造",
+        ),
+        ("松江6G未来通信产业园", OPERATOR_PARK),
+        1.0e6,
+    ),
+    Profile(
+        15,
+        C,
+        HF.ADVANCED_MANUFACTURING,
+        ("智能装备", "精密机械", "自动化设备", "机器人科技", "机电设备"),
+        (
+            "工业机器人研发与制造",
+            "智能制造装备研发与制造",
+            "精密零部件加工",
+            "自动化生产线集成",
+            "数控设备制造",
+        ),
+        ("洞泾智能机器人产业基地", OPERATOR_PARK),
+        8.5e5,
+    ),
+    Profile(
+        7,
+        C,
+        HF.NEW_MATERIALS,
+        ("新材料", "材料科技", "高分子材料"),
+        ("高性能纤维材料研发与生产", "电子化学品研发与生产", "特种合金材料制造", "高分子复合材料制造"),
+        (OPERATOR_PARK,),
+        1.1e6,
+    ),
+    Profile(
+        7,
+        C,
+        HF.BIO_MEDICINE,
+        ("生物医药", "医疗器械", "医疗科技", "药业"),
+        ("医疗器械研发与制造", "创新药研发与生产", "体外诊断试剂研发与生产", "康复器械研发与制造"),
+        ("G60生物医药产业基地", "G60脑智科创基地"),
+        9.0e5,
+    ),
+    Profile(
+        5,
+        C,
+        HF.NEW_ENERGY,
+        ("新能源科技", "电气", "能源科技"),
+        ("储能系统研发与制造", "光伏逆变器研发与制造", "智能电网设备制造", "节能设备制造"),
+        (OPERATOR_PARK,),
+        1.2e6,
+    ),
+    Profile(
+        2,
+        C,
+        HF.RESOURCES_ENVIRONMENT,
+        ("环保设备", "环境工程"),
+        ("水处理设备制造", "废气治理设备制造"),
+        (),
+        9.0e5,
+    ),
+    Profile(
+        1,
+        C,
+        HF.AEROSPACE,
+        ("航空科技", "航天科技"),
+        ("卫星零部件研发与制造", "航空零部件制造"),
+        ("松江6G未来通信产业园",),
+        1.0e6,
+    ),
+    Profile(
+        18,
+        IT,
+        HF.ELECTRONIC_INFORMATION,
+        ("信息科技", "网络科技", "软件", "数据科技", "智能科技", "数字科技"),
+        (
+            "工业软件开发",
+            "信息系统集成服务",
+            "数据处理与云计算服务",
+            "人工智能应用软件开发",
+            "物联网平台开发",
+            "网络安全服务",
+        ),
+        ("东华大学国家大学科技园", OPERATOR_PARK),
+        6.0e5,
+    ),
+    Profile(
+        8,
+        M,
+        HF.HIGH_TECH_SERVICES,
+        ("检测技术", "工程技术", "科技服务", "技术服务"),
+        ("检验检测服务", "工业设计服务", "技术转移服务", "研发外包服务"),
+        ("东华大学国家大学科技园",),
+        5.0e5,
+    ),
+    Profile(
+        5,
+        M,
+        HF.BIO_MEDICINE,
+        ("生物科技", "医药科技", "生物技术"),
+        ("医药研发外包服务", "细胞治疗技术研发", "基因检测服务"),
+        ("G60生物医药产业基地", "G60脑智科创基地"),
+        6.0e5,
+    ),
+    Profile(
+        2,
+        M,
+        HF.RESOURCES_ENVIRONMENT,
+        ("环保科技", "环境技术"),
+        ("环境监测服务", "固废处理技术服务"),
+        (),
+        6.0e5,
+    ),
+    Profile(
+        1,
+        choices.Industry.R,
+        HF.HIGH_TECH_SERVICES,
+        ("文化传媒", "影视科技"),
+        ("影视后期制作", "数字内容制作"),
+        (),
+        5.0e5,
+    ),
+    Profile(
+        4,
+        choices.Industry.F,
+        "",
+        ("贸易", "供应链管理", "实业"),
+        ("电子产品批发", "工业品贸易", "医疗器械销售"),
+        (),
+        3.0e6,
+    ),
+    Profile(
+        3, choices.Industry.L, "", ("企业管理咨询", "商务咨询"), ("企业管理咨询", "园区运营管理"), (), 4.0e5
+    ),
     Profile(2, choices.Industry.E, "", ("建设工程", "建筑科技"), ("建筑工程施工", "机电安装工程"), (), 1.2e6),
     Profile(1, choices.Industry.G, "", ("物流", "仓储"), ("仓储物流服务", "供应链物流"), (), 1.0e6),
-    Profile(1, choices.Industry.D, HF.NEW_ENERGY, ("能源发展", "电力科技"), ("分布式光伏发电", "综合能源服务"), (), 2.0e6),
+    Profile(
+        1,
+        choices.Industry.D,
+        HF.NEW_ENERGY,
+        ("能源发展", "电力科技"),
+        ("分布式光伏发电", "综合能源服务"),
+        (),
+        2.0e6,
+    ),
 )
 PROFILE_CUM_WEIGHTS = list(itertools.accumulate(p.weight for p in PROFILES))
 ACQUISITIONS = tuple(str(a) for a in choices.IPAcquisition)  # 自主研发 / 受让 / 受赠 / 并购
@@ -227,18 +377,43 @@ BRAND_CHARS = (
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁沈任姚卢钟姜崔谭陆范金石"
 GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂英华玉兰萍红鹏辉建国志成俊峰文斌浩宇晨阳欣怡子涵梓轩嘉琪思远佳慧"
 TOWNS = (
-    "岳阳街道", "永丰街道", "方松街道", "中山街道", "广富林街道", "九里亭街道", "泗泾镇", "佘山镇", "车墩镇", "新桥镇",
-    "洞泾镇", "九亭镇", "泖港镇", "石湖荡镇", "新浜镇", "叶榭镇", "小昆山镇",
+    "岳阳街道",
+    "永丰街道",
+    "方松街道",
+    "中山街道",
+    "广富林街道",
+    "九里亭街道",
+    "泗泾镇",
+    "佘山镇",
+    "车墩镇",
+    "新桥镇",
+    "洞泾镇",
+    "九亭镇",
+    "泖港镇",
+    "石湖荡镇",
+    "新浜镇",
+    "叶榭镇",
+    "小昆山镇",
 )
 # Park of a synthetic enterprise when its profile does not pick one; None = outside the parks.
 PARK_WEIGHTS: tuple[tuple[str | None, int], ...] = (
-    (OPERATOR_PARK, 24), (ZONE, 12), ("G60脑智科创基地", 6), ("洞泾智能机器人产业基地", 8), ("松江6G未来通信产业园", 5),
-    ("G60生物医药产业基地", 6), ("东华大学国家大学科技园", 5), (None, 34),
+    (OPERATOR_PARK, 24),
+    (ZONE, 12),
+    ("G60脑智科创基地", 6),
+    ("洞泾智能机器人产业基地", 8),
+    ("松江6G未来通信产业园", 5),
+    ("G60生物医药产业基地", 6),
+    ("东华大学国家大学科技园", 5),
+    (None, 34),
 )
 
 # 研发机构 levels with who recognises them: 国家企业技术中心 by 国家发展改革委 with four other departments,
 # 市级 by 上海市经济和信息化委员会; the district's office is left unnamed.
-RD_LEVELS = (choices.QualificationLevel.NATIONAL, choices.QualificationLevel.MUNICIPAL, choices.QualificationLevel.DISTRICT)
+RD_LEVELS = (
+    choices.QualificationLevel.NATIONAL,
+    choices.QualificationLevel.MUNICIPAL,
+    choices.QualificationLevel.DISTRICT,
+)
 RD_ISSUERS = {
     choices.QualificationLevel.NATIONAL: "国家发展和改革委员会等五部门",
     choices.QualificationLevel.MUNICIPAL: "上海市经济和信息化委员会",
@@ -246,14 +421,38 @@ RD_ISSUERS = {
 }
 
 IP_SUBJECTS = {
-    HF.ELECTRONIC_INFORMATION: ("通信模组", "射频前端电路", "物联网网关", "图像传感器", "嵌入式控制器", "数据采集终端", "边缘计算设备", "天线组件"),
-    HF.BIO_MEDICINE: ("介入导管", "体外诊断试剂盒", "细胞培养装置", "药物缓释制剂", "医用敷料", "康复训练装置", "植入器械"),
+    HF.ELECTRONIC_INFORMATION: (
+        "通信模组",
+        "射频前端电路",
+        "物联网网关",
+        "图像传感器",
+        "嵌入式控制器",
+        "数据采集终端",
+        "边缘计算设备",
+        "天线组件",
+    ),
+    HF.BIO_MEDICINE: (
+        "介入导管",
+        "体外诊断试剂盒",
+        "细胞培养装置",
+        "药物缓释制剂",
+        "医用敷料",
+        "康复训练装置",
+        "植入器械",
+    ),
     HF.AEROSPACE: ("星载天线", "姿态控制组件", "复合材料舱段", "航空紧固件"),
     HF.NEW_MATERIALS: ("高分子复合材料", "阻燃纤维", "耐高温涂层", "形状记忆合金丝", "导热界面材料"),
     HF.HIGH_TECH_SERVICES: ("检测数据平台", "工业设计流程", "技术服务管理系统", "仿真分析平台"),
     HF.NEW_ENERGY: ("储能电池管理系统", "逆变器", "光伏支架", "节能电机控制器"),
     HF.RESOURCES_ENVIRONMENT: ("污水处理装置", "废气净化设备", "固废分选系统", "在线监测仪"),
-    HF.ADVANCED_MANUFACTURING: ("机械臂关节", "自动化装配线", "精密夹具", "视觉检测设备", "数控转台", "协作机器人"),
+    HF.ADVANCED_MANUFACTURING: (
+        "机械臂关节",
+        "自动化装配线",
+        "精密夹具",
+        "视觉检测设备",
+        "数控转台",
+        "协作机器人",
+    ),
     "": ("管理系统", "业务平台"),
 }
 
@@ -385,11 +584,21 @@ class _Generator:
             revenue *= 0.15 + 0.28 * age
         revenue = min(revenue, 8.0e9)
         stage = None
-        if profile.field and age <= 9 and registered.year < self.years[0] and rng.random() < FAST_GROWER_SHARE:
+        if (
+            profile.field
+            and age <= 9
+            and registered.year < self.years[0]
+            and rng.random() < FAST_GROWER_SHARE
+        ):
             stage = self.growth_stage()
             revenue = math.exp(rng.gauss(math.log(1.2e8), 0.7))
         status = rng.choices(
-            (choices.EnterpriseStatus.ACTIVE, choices.EnterpriseStatus.MOVED_OUT, choices.EnterpriseStatus.DEREGISTERED), (96, 3, 1)
+            (
+                choices.EnterpriseStatus.ACTIVE,
+                choices.EnterpriseStatus.MOVED_OUT,
+                choices.EnterpriseStatus.DEREGISTERED,
+            ),
+            (96, 3, 1),
         )[0]
         if stage:  # a fast grower is in business and reports every year
             status = choices.EnterpriseStatus.ACTIVE
@@ -438,7 +647,14 @@ class _Generator:
         )
         return self.fill(enterprise, profile, revenue, hnte_bias=10.0)
 
-    def fill(self, enterprise: Enterprise, profile: Profile, revenue: float, hnte_bias: float, stage: str | None = None):
+    def fill(
+        self,
+        enterprise: Enterprise,
+        profile: Profile,
+        revenue: float,
+        hnte_bias: float,
+        stage: str | None = None,
+    ):
         rng = self.rng
         registered = enterprise.registration_date
         hnte_dates = self.hnte_issue_dates(registered, profile, revenue, hnte_bias)
@@ -449,15 +665,28 @@ class _Generator:
         last = years[-1] if years and years[-1]["year"] == self.last_year else None
         qualifications = self.qualifications(enterprise, profile, hnte_dates, last, registered)
         kinds = {q["kind"] for q in qualifications}
-        min_invention = 4 if choices.QualificationKind.LITTLE_GIANT in kinds else (1 if hnte and rng.random() < 0.6 else 0)
+        min_invention = (
+            4
+            if choices.QualificationKind.LITTLE_GIANT in kinds
+            else (1 if hnte and rng.random() < 0.6 else 0)
+        )
         min_class_ii = 3 if hnte and not min_invention else 0
-        ip_assets = self.ip_assets(enterprise, profile, revenue, registered, hnte_dates, min_invention, min_class_ii)
+        ip_assets = self.ip_assets(
+            enterprise, profile, revenue, registered, hnte_dates, min_invention, min_class_ii
+        )
         return enterprise, years, qualifications, ip_assets
 
     # -- figures --------------------------------------------------------------------------------
 
-    def year_rows(self, enterprise, profile: Profile, revenue: float, hnte: bool, registered: date | None,
-                  stage: str | None = None) -> list[dict]:
+    def year_rows(
+        self,
+        enterprise,
+        profile: Profile,
+        revenue: float,
+        hnte: bool,
+        registered: date | None,
+        stage: str | None = None,
+    ) -> list[dict]:
         rng = self.rng
         tech = bool(profile.field)
         # Ratios that belong to the enterprise; each year jitters around them.
@@ -487,10 +716,14 @@ class _Generator:
         # 新增股权融资 reported as 0 in the years without a round: by the financed, the fast growers and
         # some others; the rest leave it empty (not known, not 0).
         reports_equity = financed or bool(stage) or (tech and rng.random() < 0.3)
-        growth = rng.gauss(0.08 + (0.15 if registered and registered.year >= self.last_year - 5 else 0.0), 0.15)
+        growth = rng.gauss(
+            0.08 + (0.15 if registered and registered.year >= self.last_year - 5 else 0.0), 0.15
+        )
         if stage:
             growth = rng.uniform(0.3, 0.8)
-        missing_last = not stage and rng.random() < 0.03 and enterprise.status == choices.EnterpriseStatus.ACTIVE
+        missing_last = (
+            not stage and rng.random() < 0.03 and enterprise.status == choices.EnterpriseStatus.ACTIVE
+        )
 
         rows = []
         scale = revenue
@@ -500,19 +733,38 @@ class _Generator:
             if not (missing_last and year == self.last_year):
                 rows.append(
                     self.one_year(
-                        enterprise, year, scale * self.months_active(registered, year), rpe, tech_share, rd_share_of_tech,
-                        rd_ratio, domestic_share, hitech_share, margin, asset_turnover, equity_ratio, export_share, tax_rate,
-                        financed, reports_equity, hnte_floor if hnte else None,
+                        enterprise,
+                        year,
+                        scale * self.months_active(registered, year),
+                        rpe,
+                        tech_share,
+                        rd_share_of_tech,
+                        rd_ratio,
+                        domestic_share,
+                        hitech_share,
+                        margin,
+                        asset_turnover,
+                        equity_ratio,
+                        export_share,
+                        tax_rate,
+                        financed,
+                        reports_equity,
+                        hnte_floor if hnte else None,
                     )
                 )
             scale /= 1 + max(-0.35, min(1.0, growth + rng.gauss(0, 0.08)))
         else:  # every year generated: one more, earlier year of sales for some
             earlier = self.years[0] - 1
-            if (stage or rng.random() < EARLIER_YEAR_SHARE) and (registered is None or registered.year <= earlier):
+            if (stage or rng.random() < EARLIER_YEAR_SHARE) and (
+                registered is None or registered.year <= earlier
+            ):
                 sales = max(scale * self.months_active(registered, earlier), 5e4)
                 rows.append(
-                    EMPTY_YEAR | {
-                        "enterprise": enterprise, "year": earlier, "sales_revenue": D(sales),
+                    EMPTY_YEAR
+                    | {
+                        "enterprise": enterprise,
+                        "year": earlier,
+                        "sales_revenue": D(sales),
                         "main_business_revenue": D(sales * rng.uniform(0.85, 1.0)),
                     }
                 )
@@ -549,14 +801,34 @@ class _Generator:
             return 1.0
         return max(1, 12 - registered.month + 1) / 12
 
-    def one_year(self, enterprise, year, sales, rpe, tech_share, rd_share_of_tech, rd_ratio, domestic_share, hitech_share,
-                 margin, asset_turnover, equity_ratio, export_share, tax_rate, financed, reports_equity, hnte_floor) -> dict:
+    def one_year(
+        self,
+        enterprise,
+        year,
+        sales,
+        rpe,
+        tech_share,
+        rd_share_of_tech,
+        rd_ratio,
+        domestic_share,
+        hitech_share,
+        margin,
+        asset_turnover,
+        equity_ratio,
+        export_share,
+        tax_rate,
+        financed,
+        reports_equity,
+        hnte_floor,
+    ) -> dict:
         rng = self.rng
         jitter = rng.uniform
         hnte = hnte_floor is not None
         sales = max(sales, 5e4)
         employees = max(3, min(40000, round(sales / rpe * jitter(0.9, 1.1))))
-        tech_staff = max(1, min(employees, round(employees * min(0.6, max(0.05, tech_share * jitter(0.9, 1.1))))))
+        tech_staff = max(
+            1, min(employees, round(employees * min(0.6, max(0.05, tech_share * jitter(0.9, 1.1)))))
+        )
         if hnte:
             tech_staff = max(tech_staff, math.ceil(employees * 0.1))
         rd_staff = min(tech_staff, round(tech_staff * rd_share_of_tech))
@@ -582,7 +854,9 @@ class _Generator:
             "sales_revenue": sales_d,
             "main_business_revenue": main,
             "total_income": total_income,
-            "hitech_revenue": None if hitech_share is None else min(total_income, D(income * hitech_share * jitter(0.97, 1.03))),
+            "hitech_revenue": None
+            if hitech_share is None
+            else min(total_income, D(income * hitech_share * jitter(0.97, 1.03))),
             "rd_expense_hnte": rd,
             "rd_expense_hnte_domestic": min(rd, D(sales * ratio * domestic_share)),
             "rd_expense_deduction": D(sales * ratio * jitter(0.85, 1.05)),
@@ -603,8 +877,16 @@ class _Generator:
             row["equity_financing"] = D(amount)
             row["valuation"] = D(amount / rng.uniform(0.08, 0.25))
         # Not every figure is reported: missing is NULL, never 0.
-        for name, p in (("rd_staff", 0.06), ("rd_expense_deduction", 0.10), ("rd_expense", 0.04), ("cost_expense_total", 0.05),
-                        ("tax_paid", 0.04), ("export_revenue", 0.15), ("total_income", 0.03), ("net_assets", 0.02)):
+        for name, p in (
+            ("rd_staff", 0.06),
+            ("rd_expense_deduction", 0.10),
+            ("rd_expense", 0.04),
+            ("cost_expense_total", 0.05),
+            ("tax_paid", 0.04),
+            ("export_revenue", 0.15),
+            ("total_income", 0.03),
+            ("net_assets", 0.02),
+        ):
             if rng.random() < p:
                 row[name] = None
         if not hnte and row["hitech_revenue"] is not None and rng.random() < 0.08:
@@ -620,7 +902,9 @@ class _Generator:
             return None
         return start + timedelta(days=self.rng.randrange((end - start).days + 1))
 
-    def hnte_issue_dates(self, registered: date | None, profile: Profile, revenue: float, bias: float) -> list[date]:
+    def hnte_issue_dates(
+        self, registered: date | None, profile: Profile, revenue: float, bias: float
+    ) -> list[date]:
         """Issue dates of the 高新技术企业 certificates: spread over the last four years, so some have
         expired and some expire soon; an expired one is often followed by a re-recognition."""
         rng = self.rng
@@ -649,26 +933,42 @@ class _Generator:
             return f"示例-GR{issued.year}31{self.cert_serial:06d}"
         return f"示例-{issued.year}-{self.cert_serial:06d}"
 
-    def qualification(self, enterprise, kind, level, issuer, issued: date, expiry: date | None = None) -> dict:
+    def qualification(
+        self, enterprise, kind, level, issuer, issued: date, expiry: date | None = None
+    ) -> dict:
         if expiry is None and kind in VALIDITY_YEARS:
             expiry = default_expiry(kind, issued)
         return {  # a Qualification
-            "enterprise": enterprise, "kind": str(kind), "level": str(level), "certificate_no": self.certificate_no(kind, issued),
-            "issuer": issuer, "issue_date": issued, "expiry_date": expiry,
+            "enterprise": enterprise,
+            "kind": str(kind),
+            "level": str(level),
+            "certificate_no": self.certificate_no(kind, issued),
+            "issuer": issuer,
+            "issue_date": issued,
+            "expiry_date": expiry,
         }
 
-    def qualifications(self, enterprise, profile: Profile, hnte_dates: list[date], last: dict | None,
-                       registered: date | None) -> list[dict]:
+    def qualifications(
+        self, enterprise, profile: Profile, hnte_dates: list[date], last: dict | None, registered: date | None
+    ) -> list[dict]:
         rng = self.rng
         K, L = choices.QualificationKind, choices.QualificationLevel
         out = [
-            self.qualification(enterprise, K.HNTE, L.NATIONAL, "上海市科学技术委员会、上海市财政局、国家税务总局上海市税务局", d)
+            self.qualification(
+                enterprise,
+                K.HNTE,
+                L.NATIONAL,
+                "上海市科学技术委员会、上海市财政局、国家税务总局上海市税务局",
+                d,
+            )
             for d in hnte_dates
         ]
         if last is None or not profile.field or enterprise.status != choices.EnterpriseStatus.ACTIVE:
             return out
         sales = float(last["sales_revenue"])
-        rd = float(last["rd_expense"] if last["rd_expense"] is not None else last["rd_expense_hnte"])  # 梯度培育: 会计口径
+        rd = float(
+            last["rd_expense"] if last["rd_expense"] is not None else last["rd_expense_hnte"]
+        )  # 梯度培育: 会计口径
         assets = float(last["total_assets"])
         employees = last["employees"]
         ratio = rd / sales if sales else 0.0
@@ -679,37 +979,74 @@ class _Generator:
             for year in (self.today.year, self.today.year - 1):
                 issued = self.batch_date(year, (4, 1), (9, 30))
                 if issued and (year == self.today.year or rng.random() < 0.5):
-                    out.append(self.qualification(enterprise, K.TECH_SME, L.NATIONAL, "", issued, date(year, 12, 31)))
+                    out.append(
+                        self.qualification(enterprise, K.TECH_SME, L.NATIONAL, "", issued, date(year, 12, 31))
+                    )
         # 创新型中小企业 (3 years).
         if old_enough and ratio >= 0.02 and rng.random() < 0.15:
-            issued = self.batch_date(rng.choice(range(self.today.year - 3, self.today.year + 1)), (3, 1), (11, 30))
+            issued = self.batch_date(
+                rng.choice(range(self.today.year - 3, self.today.year + 1)), (3, 1), (11, 30)
+            )
             if issued:
-                out.append(self.qualification(enterprise, K.INNOVATIVE_SME, L.MUNICIPAL, "上海市经济和信息化委员会", issued))
+                out.append(
+                    self.qualification(
+                        enterprise, K.INNOVATIVE_SME, L.MUNICIPAL, "上海市经济和信息化委员会", issued
+                    )
+                )
         # 专精特新中小企业: 营业收入 ≥1500万, 研发 ≥100万 and ≥3%.
         specialised = None
-        if old_enough and 1.5e7 <= sales and rd >= 1e6 and ratio >= 0.03 and employees < 1000 and rng.random() < 0.35:
-            specialised = self.batch_date(rng.choice(range(self.today.year - 4, self.today.year + 1)), (1, 10), (12, 20))
+        if (
+            old_enough
+            and 1.5e7 <= sales
+            and rd >= 1e6
+            and ratio >= 0.03
+            and employees < 1000
+            and rng.random() < 0.35
+        ):
+            specialised = self.batch_date(
+                rng.choice(range(self.today.year - 4, self.today.year + 1)), (1, 10), (12, 20)
+            )
             if specialised:
-                out.append(self.qualification(enterprise, K.SPECIALISED_SME, L.MUNICIPAL, "上海市经济和信息化委员会", specialised))
+                out.append(
+                    self.qualification(
+                        enterprise, K.SPECIALISED_SME, L.MUNICIPAL, "上海市经济和信息化委员会", specialised
+                    )
+                )
         # 专精特新“小巨人”: holds 专精特新, 营业收入 ≥5000万.
         if specialised and sales >= 5e7 and rng.random() < 0.2:
-            issued = self.batch_date(min(self.today.year, specialised.year + rng.choice((0, 1, 2))), (7, 1), (8, 31))
+            issued = self.batch_date(
+                min(self.today.year, specialised.year + rng.choice((0, 1, 2))), (7, 1), (8, 31)
+            )
             if issued and issued > specialised:
-                out.append(self.qualification(enterprise, K.LITTLE_GIANT, L.NATIONAL, "工业和信息化部", issued))
+                out.append(
+                    self.qualification(enterprise, K.LITTLE_GIANT, L.NATIONAL, "工业和信息化部", issued)
+                )
         big = sales >= 1e8
         # 上海市科技小巨人（培育）企业: high-tech enterprises of some size.
         if hnte_dates and sales >= 3e7 and rng.random() < (0.10 if big else 0.05):
             kind = K.SH_TECH_GIANT if big else K.SH_TECH_GIANT_CULTIVATION
-            issued = self.batch_date(rng.choice(range(self.today.year - 6, self.today.year)), (6, 1), (12, 20))
+            issued = self.batch_date(
+                rng.choice(range(self.today.year - 6, self.today.year)), (6, 1), (12, 20)
+            )
             out.append(self.qualification(enterprise, kind, L.MUNICIPAL, "上海市科学技术委员会", issued))
         # 院士（专家）工作站 and 市级企业技术中心: mostly the larger ones.
         if rng.random() < (0.06 if big and hnte_dates else 0.002):
-            issued = self.batch_date(rng.choice(range(self.today.year - 8, self.today.year)), (3, 1), (12, 20))
-            out.append(self.qualification(enterprise, K.ACADEMICIAN_WORKSTATION, L.MUNICIPAL, "上海市科学技术协会", issued))
+            issued = self.batch_date(
+                rng.choice(range(self.today.year - 8, self.today.year)), (3, 1), (12, 20)
+            )
+            out.append(
+                self.qualification(
+                    enterprise, K.ACADEMICIAN_WORKSTATION, L.MUNICIPAL, "上海市科学技术协会", issued
+                )
+            )
         # 研发机构 (企业技术中心 etc.): 国家级 for a few large ones, 市级 (= 省级) and 区级 for more.
         if sales >= 2e7 and ratio >= 0.02 and rng.random() < (0.25 if big else 0.08):
-            level = rng.choices(RD_LEVELS, (3, 5, 2) if sales >= 5e8 else ((1, 5, 4) if big else (0, 3, 7)))[0]
-            issued = self.batch_date(rng.choice(range(self.today.year - 8, self.today.year)), (3, 1), (12, 20))
+            level = rng.choices(RD_LEVELS, (3, 5, 2) if sales >= 5e8 else ((1, 5, 4) if big else (0, 3, 7)))[
+                0
+            ]
+            issued = self.batch_date(
+                rng.choice(range(self.today.year - 8, self.today.year)), (3, 1), (12, 20)
+            )
             if issued:
                 out.append(self.qualification(enterprise, K.RD_INSTITUTION, level, RD_ISSUERS[level], issued))
         return out
@@ -725,8 +1062,16 @@ class _Generator:
         choices.IPType.IC_LAYOUT: (60, 180),
     }
 
-    def ip_assets(self, enterprise, profile: Profile, revenue: float, registered: date | None, hnte_dates: list[date],
-                  min_invention: int, min_class_ii: int) -> list[dict]:
+    def ip_assets(
+        self,
+        enterprise,
+        profile: Profile,
+        revenue: float,
+        registered: date | None,
+        hnte_dates: list[date],
+        min_invention: int,
+        min_class_ii: int,
+    ) -> list[dict]:
         rng = self.rng
         T = choices.IPType
         size = max(0.0, math.log10(max(revenue, 1e5) / 1e6))  # 0 at 100万, 1 at 1000万, 3 at 10亿
@@ -740,7 +1085,9 @@ class _Generator:
         types = rng.choices(list(weights), list(weights.values()), k=count)
         types += [T.INVENTION] * max(0, min_invention - types.count(T.INVENTION))
         class_ii = sum(1 for t in types if t in choices.CLASS_II_TYPES)
-        types += [T.UTILITY_MODEL if profile.industry != choices.Industry.I else T.SOFTWARE] * max(0, min_class_ii - class_ii)
+        types += [T.UTILITY_MODEL if profile.industry != choices.Industry.I else T.SOFTWARE] * max(
+            0, min_class_ii - class_ii
+        )
 
         earliest = max(registered or date(2008, 1, 1), self.today - timedelta(days=15 * 365))
         first_hnte = hnte_dates[0] if hnte_dates else None
@@ -749,7 +1096,9 @@ class _Generator:
         for ip_type in types:
             span = (self.today - earliest).days
             if first_hnte and ip_type in (T.INVENTION, *choices.CLASS_II_TYPES) and rng.random() < 0.7:
-                span = max(1, (first_hnte - timedelta(days=400) - earliest).days)  # filed well before the application
+                span = max(
+                    1, (first_hnte - timedelta(days=400) - earliest).days
+                )  # filed well before the application
             applied = earliest + timedelta(days=rng.randrange(max(1, span)))
             low, high = self.IP_DELAY[ip_type]
             granted = applied + timedelta(days=rng.randint(low, high))
@@ -759,8 +1108,14 @@ class _Generator:
             elif rng.random() < 0.05:
                 status = choices.IPStatus.LAPSED
             used = None
-            if (first_hnte and ip_type in choices.CLASS_II_TYPES and granted and granted < first_hnte
-                    and status == choices.IPStatus.VALID and rng.random() < 0.7):
+            if (
+                first_hnte
+                and ip_type in choices.CLASS_II_TYPES
+                and granted
+                and granted < first_hnte
+                and status == choices.IPStatus.VALID
+                and rng.random() < 0.7
+            ):
                 used = first_hnte.year  # Ⅱ类 may serve one HNTE application only
             out.append(
                 {  # an IPAsset
@@ -801,7 +1156,9 @@ class _Generator:
         if ip_type == T.IC_LAYOUT:
             return f"{subject}驱动芯片布图设计"
         if ip_type == T.INVENTION:
-            return rng.choice((f"一种{subject}及其制备方法", f"一种基于{subject}的控制方法", f"{subject}的检测方法及系统"))
+            return rng.choice(
+                (f"一种{subject}及其制备方法", f"一种基于{subject}的控制方法", f"{subject}的检测方法及系统")
+            )
         return rng.choice((f"一种{subject}", f"一种{subject}的安装结构", f"一种便于维护的{subject}"))
 
 
@@ -816,7 +1173,9 @@ def load_parks() -> dict[str, Park]:
         park, _ = Park.objects.update_or_create(
             name=seed.name,
             defaults={
-                "kind": seed.kind, "short_name": seed.short_name, "source": seed.source,
+                "kind": seed.kind,
+                "short_name": seed.short_name,
+                "source": seed.source,
                 "parent": parks[seed.parent] if seed.parent else None,
             },
         )
@@ -838,7 +1197,11 @@ def delete_demo() -> dict[str, int]:
     counts = {}
     with transaction.atomic():
         Membership.objects.filter(enterprise__is_demo=True).delete()
-        for key, model in (("qualifications", Qualification), ("ip_assets", IPAsset), ("years", EnterpriseYear)):
+        for key, model in (
+            ("qualifications", Qualification),
+            ("ip_assets", IPAsset),
+            ("years", EnterpriseYear),
+        ):
             qs = model.objects.filter(enterprise__is_demo=True)
             counts[key] = qs._raw_delete(qs.db)
         counts["enterprises"] = demo._raw_delete(demo.db)
@@ -942,7 +1305,9 @@ def _insert(model, rows: list[dict]) -> None:
                 for p in params:
                     copy.write_row(p)
         else:  # SQLite: one prepared statement run for every row is its fast path
-            cursor.executemany(f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})", params)
+            cursor.executemany(
+                f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * len(fields))})", params
+            )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -958,10 +1323,12 @@ class DemoAccount:
 
 DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("officer", roles.OFFICER, "全部企业 {n:,} 家；可增改删、导入导出、看变更记录；可进管理后台"),
-    DemoAccount("park", roles.PARK_OPERATOR, "{scope}（含下级园区）的企业 {n:,} 家；可维护年度数据和知识产权、导出"),
+    DemoAccount(
+        "park", roles.PARK_OPERATOR, "{scope}（含下级园区）的企业 {n:,} 家；可维护年度数据和知识产权、导出"
+    ),
     DemoAccount("enterprise", roles.ENTERPRISE, "仅本企业：{scope}；可维护年度数据和知识产权"),
     DemoAccount("university", roles.UNIVERSITY, "看不到企业库（成果发布、需求对接模块待上线）"),
-    DemoAccount("expert", roles.EXPERT, "看不到企业库（项目评审模块待上线）"),
+    DemoAccount("expert", roles.EXPERT, "看不到企业库；受邀评审的项目（评审任务），有回避关系的看不到"),
     DemoAccount("leader", roles.LEADER, "全部企业 {n:,} 家（只读）；可导出"),
 )
 
@@ -990,7 +1357,10 @@ def operator_park() -> Park:
     if park and Enterprise.objects.filter(park=park).exists():
         return park
     best = (
-        Park.objects.filter(kind=choices.ParkKind.SUB_PARK).annotate(n=Count("enterprise")).order_by("-n", "name").first()
+        Park.objects.filter(kind=choices.ParkKind.SUB_PARK)
+        .annotate(n=Count("enterprise"))
+        .order_by("-n", "name")
+        .first()
     )
     if best is None and park is None:
         raise DemoAccountError("没有园区：请先运行 kechuang demo")

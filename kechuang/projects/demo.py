@@ -322,6 +322,7 @@ APPLICATIONS = (
 @dataclass
 class DemoCallsReport:
     programmes: int = 0
+    experts: int = 0
     call: Call | None = None
     created: bool = False
     drafts: int = 0
@@ -333,7 +334,8 @@ class DemoCallsReport:
         if not self.created:
             return f"示例申报批次“{CALL_TITLE}”已存在，未重复生成。"
         lines = [
-            f"科技计划 {self.programmes} 个；申报批次“{CALL_TITLE}”（受理中）；申报 {self.submitted} 份已提交、{self.drafts} 份草稿。"
+            f"科技计划 {self.programmes} 个；申报批次“{CALL_TITLE}”（受理中）；申报 {self.submitted} 份已提交、{self.drafts} 份草稿；"
+            f"专家库 {self.experts} 人（示例专家账号 expert 已登记为专家）。"
         ]
         lines += self.skipped
         return "\n".join(lines)
@@ -403,6 +405,7 @@ def load_demo_calls(*, now: dt.datetime | None = None) -> DemoCallsReport:
         )
         by_code[code] = programme
     report.programmes = len(by_code)
+    report.experts = _experts()
     existing = Call.objects.filter(title=CALL_TITLE).first()
     if existing:
         report.call = existing
@@ -456,3 +459,37 @@ def load_demo_calls(*, now: dt.datetime | None = None) -> DemoCallsReport:
         else:
             report.drafts += 1
     return report
+
+
+# The demo expert pool: the demo account `expert` (when `kechuang demo_accounts` has made it) and a few more, in
+# the fields of the demo applications, so that an officer can propose reviewers and the expert has an inbox.
+DEMO_EXPERTS = (
+    ("expert", "示例专家", "松江大学城某高校", ["01", "02"], "集成电路、通信、生物医药"),
+    (None, "陈教授", "东华大学", ["01", "07"], "先进制造、纤维材料、智能装备"),
+    (None, "李研究员", "中国科学院上海分院", ["02"], "创新药、医疗器械、细胞治疗"),
+    (None, "王高工", "上海市集成电路行业协会", ["01"], "芯片设计、封装测试、射频"),
+    (None, "赵教授", "上海工程技术大学", ["01", "06"], "人工智能、机器人、新能源"),
+    (None, "周博士", "上海交通大学医学院", ["02"], "医学影像、临床试验、脑机接口"),
+)
+
+
+def _experts() -> int:
+    from django.contrib.auth.models import User
+
+    from kechuang.projects.models import Expert
+
+    for username, name, organisation, fields, keywords in DEMO_EXPERTS:
+        user = User.objects.filter(username=username).first() if username else None
+        if username and user is None:
+            continue
+        Expert.objects.update_or_create(
+            name=name,
+            organisation=organisation,
+            defaults={
+                "user": user,
+                "fields": fields,
+                "keywords": keywords,
+                "title": "教授级高工" if user else "",
+            },
+        )
+    return Expert.objects.count()

@@ -363,6 +363,24 @@ def test_demo_makes_the_programme_an_open_call_and_applications_through_the_serv
     )  # incl. the conditional 伦理审查批件
     assert not demo.load_demo_calls().created  # idempotent
     assert Application.objects.count() == 2
+    # The expert pool: five without accounts (there is no demo `expert` user here), made once.
+    from kechuang.projects.models import Expert
+
+    assert (
+        report.experts == Expert.objects.count() == 5
+        and not Expert.objects.filter(user__isnull=False).exists()
+    )
+
+
+def test_the_demo_expert_account_is_an_expert(personas, settings, tmp_path):
+    from django.contrib.auth.models import User
+
+    from kechuang.projects import demo
+
+    settings.MEDIA_ROOT = tmp_path
+    demo_expert = User.objects.create_user("expert")
+    demo.load_demo_calls()
+    assert demo_expert.expert.name == "示例专家" and "01" in demo_expert.expert.fields
 
 
 def test_the_demo_source_quotes_the_document_text():
