@@ -188,8 +188,8 @@ def test_plan_tasks_by_unit_with_a_progress_note(page, live_server, monitoring_d
     assert int(page.inner_text("#result-count strong")) == 36  # 5 + 6 + 10 + 15, as the documents list them
     unit = ResponsibleUnit.objects.get(name="区经委")
     page.select_option("#unit", str(unit.pk))
-    page.click("form.filters button[type=submit]")
-    page.wait_for_load_state()
+    with page.expect_navigation():
+        page.click("form.filters button[type=submit]")
     shown = int(page.inner_text("#result-count strong"))
     assert shown == PlanTask.objects.filter(units=unit).count() >= 2
     screenshot("23-plan-tasks")
