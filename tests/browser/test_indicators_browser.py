@@ -105,11 +105,13 @@ def test_an_officer_records_an_observation_and_the_dashboard_charts_it_against_t
     page.fill("#id_year", str(Y - 1))
     page.fill("#id_value", "1000000")
     page.fill("#id_source", "区知识产权局年报")
-    page.click("#record-form button[type=submit]")
+    with page.expect_navigation():
+        page.click("#record-form button[type=submit]")
     assert "超出“企业发明专利授权量（测试指标）”（单位：件）的合理范围" in page.inner_text("#error-value")
     assert not Observation.objects.filter(indicator=patents).exists()
     page.fill("#id_value", "150")
-    page.click("#record-form button[type=submit]")
+    with page.expect_navigation():
+        page.click("#record-form button[type=submit]")
     page.wait_for_selector("#observation-table")
     assert f"已录入 全区 {Y - 1}年" in page.inner_text(".messages")
     row = page.inner_text("#observation-table tbody tr:first-child")
