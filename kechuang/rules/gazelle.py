@@ -51,22 +51,18 @@ from functools import reduce
 from typing import Any
 
 import polars as pl
-import polars.selectors as cs
 
 from kechuang.rules import parameters
 from kechuang.rules.common import (
     MET,
     MET_LIT,
     NOT_MET,
-    NOT_MET_LIT,
     RATIO_DECIMALS,
     STATUS_TEXT,
     UNKNOWN,
-    UNKNOWN_LIT,
     Explanation,
     fen,
     num,
-    overall,
     pct,
     status,
     wan,
@@ -91,15 +87,10 @@ def _p(name: str, on: dt.date) -> ParameterValue:
 # === three-valued helpers ====================================================================================
 
 
-def any_of(columns: list[str]) -> pl.Expr:
-    """Met if any path is met, not met if every path is not met, else unknown."""
-    return (
-        pl.when(pl.any_horizontal([pl.col(c) == MET for c in columns]))
-        .then(MET_LIT)
-        .when(pl.all_horizontal([pl.col(c) == NOT_MET for c in columns]))
-        .then(NOT_MET_LIT)
-        .otherwise(UNKNOWN_LIT)
-    )
+def any_path(basis: Basis, result: str, paths: list[dict[str, Any]]) -> pl.Expr:
+    """Met if any path is met, not met if every path is not met, else unknown: the Kleene `or` of the paths'
+    tests (the boolean columns of growth_stages; null is unknown)."""
+    return status(pl.any_horizontal(pl.col(_test(basis, result, i)) for i in range(1, len(paths) + 1)))
 
 
 def met() -> pl.Expr:
@@ -327,17 +318,22 @@ _REVENUE_BASED = {
 }
 
 
+def _test(basis: Basis, result: str, index: int) -> str:
+    """The helper column of a path's test: a nullable boolean."""
+    return f"{basis.prefix}{result}_b{index}"
+
+
 def growth_stages(
     basis: Basis,
     definitions: dict[str, list[dict[str, Any]]],
     cagr_years: tuple[int, ...] = (),
     with_yoy: bool = False,
-) -> list[dict[str, pl.Expr]]:
-    """The columns of the paths of each definition ({result: paths}), in the order they must be added:
-    revenue helpers, rates (`<prefix>cagr{n}`, `<prefix>yoy`), each path as a boolean, each path's status
-    `<result>_p{i}`. Each stage reads only columns of the stages before it, so no expression is computed
-    twice (a status computes its condition twice when the condition is an expression, not a column).
-    The helper columns start with the basis prefix; the module drops them."""
+) -> tuple[list[dict[str, pl.Expr]], dict[str, pl.Expr]]:
+    """The columns of the paths of each definition ({result: paths}): the stages to add in order (revenue
+    helpers, rates `<prefix>cagr{n}` and `<prefix>yoy`, each path's test as a boolean), and each path's
+    status `<result>_p{i}`, which the module adds with its own next columns. Each stage reads only columns
+    of the stages before it, so no expression is computed twice. The helper columns start with the basis
+    prefix (the engine leaves them out of the result)."""
     prefix = basis.prefix
     paths = [path for items in definitions.values() for path in items]
     keys = {key for path in paths for key, _ in criteria_of(path)}
@@ -352,25 +348,19 @@ def growth_stages(
             stages.append(rates)
     stages.append(
         {
-            f"{prefix}{result}_b{index}": reduce(
+            _test(basis, result, index): reduce(
                 lambda a, b: a & b, [criterion(k, v, path, basis) for k, v in criteria_of(path)]
             )
             for result, items in definitions.items()
             for index, path in enumerate(items, start=1)
         }
     )
-    stages.append(
-        {
-            f"{result}_p{index}": status(pl.col(f"{prefix}{result}_b{index}"))
-            for result, items in definitions.items()
-            for index, _ in enumerate(items, start=1)
-        }
-    )
-    return stages
-
-
-def path_names(result: str, paths: list[dict[str, Any]]) -> list[str]:
-    return [f"{result}_p{index}" for index in range(1, len(paths) + 1)]
+    statuses = {
+        f"{result}_p{index}": status(pl.col(_test(basis, result, index)))
+        for result, items in definitions.items()
+        for index, _ in enumerate(items, start=1)
+    }
+    return stages, statuses
 
 
 # --- Python side: the same criteria on one row, for the explanation ---------------------------------------
@@ -737,23 +727,21 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
         for result, _, paths_name in _DEFINITIONS.values()
     }
     lazy = frame.lazy()
-    for stage in growth_stages(basis, definitions, cagr_years=(3,), with_yoy=True):
+    stages, path_statuses = growth_stages(basis, definitions, cagr_years=(3,), with_yoy=True)
+    for stage in stages:
         lazy = lazy.with_columns(**stage)
     columns = {
         f"{result}_hnte": status(pl.col("hnte_valid")) if _p(hnte_name, on).value else met()
         for result, hnte_name, _ in _DEFINITIONS.values()
     }
-    lazy = lazy.with_columns(
+    return lazy.with_columns(
+        **path_statuses,
         gaz_cagr=pl.col("_gaz_cagr3"),
         gaz_yoy=pl.col("_gaz_yoy"),
         gaz_age=age_years(basis),
         **columns,
-        **{f"{result}_growth": any_of(path_names(result, paths)) for result, paths in definitions.items()},
+        **{f"{result}_growth": any_path(basis, result, paths) for result, paths in definitions.items()},
     )
-    lazy = lazy.with_columns(
-        **{result: overall(list(CONDITIONS[area])) for area, (result, _, _) in _DEFINITIONS.items()}
-    )
-    return lazy.drop(cs.starts_with("_gaz_"))
 
 
 def explain(row: dict[str, Any], on: dt.date) -> dict[str, list[Explanation]]:

@@ -17,7 +17,6 @@ import datetime as dt
 from typing import Any
 
 import polars as pl
-import polars.selectors as cs
 
 from kechuang.rules import parameters
 from kechuang.rules.common import (
@@ -28,13 +27,14 @@ from kechuang.rules.common import (
     band,
     band_dtype,
     band_points,
+    banded,
     date_text,
     fen,
     ip_band,
     num,
-    overall,
     pct,
     points,
+    ranges_pass,
     safe_ratio,
     status,
     wan,
@@ -68,17 +68,28 @@ def _included(on: dt.date, lag: int) -> pl.Expr:
 # constant through its reciprocal on many rows but exactly on one, which would let the population and the
 # one-enterprise results differ in the last bit.
 def _sum_over_years(stem: str, on: dt.date) -> pl.Expr:
-    """Σ fen of `stem` over the included years of y−1..y−3; null if an included year is null."""
-    total = pl.lit(0.0)
-    for lag in (1, 2, 3):
+    """Σ fen of `stem` over the included years of y−1..y−3, in yuan; null if an included year is null, or if no
+    year is included (y−1 is included whenever an earlier year is, so exactly when y−1 is not)."""
+    total = pl.lit(0.0) + fen(f"{stem}_lag1")
+    for lag in (2, 3):
         total = total + pl.when(_included(on, lag)).then(fen(f"{stem}_lag{lag}")).otherwise(0.0)
-    return total
+    return pl.when(_included(on, 1)).then(total * 0.01)
+
+
+def _growth_values(stem: str, negative_as_zero: bool) -> dict[str, pl.Expr]:
+    """The year-end values the growth rate of 净资产 or 销售收入 reads, in helper columns (each is read several
+    times); year 1 = y−3, year 2 = y−2, year 3 = y−1."""
+    raw = {k: pl.col(f"{stem}_lag{4 - k}") for k in (1, 2, 3)}
+    return {
+        f"_hnte_{stem}_x{k}": pl.when(v < 0).then(0.0).otherwise(v) if negative_as_zero else v
+        for k, v in raw.items()
+    }
 
 
 def _growth(stem: str, on: dt.date, negative_as_zero: bool) -> tuple[pl.Expr, pl.Expr, pl.Expr]:
-    """(growth rate, mode, negative_used) for 净资产 or 销售收入; year 1 = y−3, year 2 = y−2, year 3 = y−1."""
-    raw = {1: pl.col(f"{stem}_lag3"), 2: pl.col(f"{stem}_lag2"), 3: pl.col(f"{stem}_lag1")}
-    x = {k: (pl.when(v < 0).then(0.0).otherwise(v) if negative_as_zero else v) for k, v in raw.items()}
+    """(growth rate, mode, negative_used) for 净资产 or 销售收入, from the helper columns of _growth_values."""
+    raw = {k: pl.col(f"{stem}_lag{4 - k}") for k in (1, 2, 3)}
+    x = {k: pl.col(f"_hnte_{stem}_x{k}") for k in (1, 2, 3)}
     has_year1 = _included(on, 3)
     has_year2 = _included(on, 2)
     missing = x[2].is_null() | x[3].is_null() | (has_year1 & x[1].is_null())
@@ -104,37 +115,60 @@ def _growth(stem: str, on: dt.date, negative_as_zero: bool) -> tuple[pl.Expr, pl
         .otherwise(None)
         .round(9)
     )
-    negative_used = pl.any_horizontal([(raw[k] < 0) & (_included(on, 4 - k)) for k in (1, 2, 3)]).fill_null(
-        False
-    )
-    return rate, mode, negative_used & pl.lit(negative_as_zero)
+    if not negative_as_zero:
+        return rate, mode, pl.lit(False)
+    negative_used = pl.any_horizontal([(raw[k] < 0) & (_included(on, 4 - k)) for k in (1, 2, 3)])
+    return rate, mode, negative_used.fill_null(False)
 
 
-def _expert(key: str, column: str, top: int, none_possible: pl.Expr) -> dict[str, pl.Expr]:
+def _expert(key: str, column: str, top: int, none_possible: pl.Expr | None = None) -> dict[str, pl.Expr]:
     """An expert-judged item: the recorded points when within [0, top]; else the range [0, top] (or 0 when
     the enterprise has no IP to judge). A recorded value outside the range is ignored, not clipped."""
     recorded = pl.col(column)
-    valid = recorded.is_not_null() & (recorded >= 0) & (recorded <= top)
-    low = pl.when(none_possible).then(0).when(valid).then(recorded).otherwise(0)
-    high = pl.when(none_possible).then(0).when(valid).then(recorded).otherwise(top)
+    valid = recorded.is_between(0, top)  # null when not recorded: a when/then takes it as false
+    low: Any = pl
+    high: Any = pl
+    if none_possible is not None:
+        low, high = (pl.when(none_possible).then(0),) * 2
+    low = low.when(valid).then(recorded).otherwise(0)
+    high = high.when(valid).then(recorded).otherwise(top)
     return {f"hnte_s_{key}_min": low.cast(pl.Int64), f"hnte_s_{key}_max": high.cast(pl.Int64)}
 
 
+# The plan runs in steps (each a with_columns reading the columns of the steps before it); a value read more
+# than once is computed once, in a `_hnte_` helper column.
 def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame:
     """Add the `hnte_*` result columns to a conformed situation frame (see inputs.conform), lazily."""
-    lazy = frame.lazy().with_columns(**{f"_hnte_inc{lag}": _included_expr(on, lag) for lag in (1, 2, 3)})
+    negative_as_zero = bool(_p("growth_nonpositive_value_rule", on).value)
     reg = pl.col("registration_date")
     ci, cii = pl.col("ip_class_i_count"), pl.col("ip_class_ii_unused_count")
+    count_bands = _p("ip_count_bands", on).value
+    lazy = frame.lazy().with_columns(
+        **{f"_hnte_inc{lag}": _included_expr(on, lag) for lag in (1, 2, 3)},
+        **_growth_values("net_assets", negative_as_zero),
+        **_growth_values("sales_revenue", negative_as_zero),
+        _hnte_days=(pl.lit(on) - reg).dt.total_days(),
+        _hnte_known_ip=ci.fill_null(0) + cii.fill_null(0),
+        _hnte_staff_ratio=safe_ratio(pl.col("tech_staff_lag1"), pl.col("employees_lag1")),
+        _hnte_income_ratio=safe_ratio(fen("hitech_revenue_lag1"), fen("total_income_lag1")),
+        _hnte_ipcount_band=ip_band(ci, cii, count_bands),
+    )
+    years = pl.col("hnte_rd_years")
+    growth = {
+        short: _growth(stem, on, negative_as_zero)
+        for short, stem in (("nag", "net_assets"), ("sag", "sales_revenue"))
+    }
+    count_band = pl.col("_hnte_ipcount_band")
+    no_ip = pl.col("_hnte_no_ip")  # known to hold no countable IP
 
     # --- H1 registration, H2 IP, H3 field, H4 staff, H6 income ---------------------------------------
     min_days = _p("registration_min_days", on).value
-    days = (pl.lit(on) - reg).dt.total_days()
-    known_ip = ci.fill_null(0) + cii.fill_null(0)
+    days, known_ip = pl.col("_hnte_days"), pl.col("_hnte_known_ip")
     ip_min = _p("ip_min_count", on).value
     staff_min = _p("tech_staff_ratio_min", on).value
-    staff_ratio = safe_ratio(pl.col("tech_staff_lag1"), pl.col("employees_lag1"))
+    staff_ratio = pl.col("_hnte_staff_ratio")
     income_min = _p("hitech_income_ratio_min", on).value
-    income_ratio = safe_ratio(fen("hitech_revenue_lag1"), fen("total_income_lag1"))
+    income_ratio = pl.col("_hnte_income_ratio")
     lazy = lazy.with_columns(
         hnte_h1_days=days,
         hnte_h1=status(pl.when(days >= 0).then(days >= min_days)),
@@ -162,29 +196,31 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
         ).clip(lower_bound=0),
         hnte_h6=status(income_ratio >= income_min),
         hnte_h8=status(pl.col("no_major_incident")),
+        hnte_rd_years=sum((_included(on, lag).cast(pl.Int64) for lag in (1, 2, 3)), pl.lit(0)),
+        **{
+            f"_hnte_{stem}_mode": growth[short][1]
+            for short, stem in (("nag", "net_assets"), ("sag", "sales_revenue"))
+        },
+        _hnte_no_ip=(count_band == count_bands[-1]["band"]).fill_null(False),
     )
 
     # --- H5 R&D ratio with the band by latest sales, H5b domestic share --------------------------------
     bands = _p("rd_ratio_bands", on).value
-    sales1 = pl.col("sales_revenue_lag1")
-    rate: Any = pl.when(sales1.is_null()).then(None)
-    for item in bands:
-        rate = (
-            rate.when(sales1 <= item["sales_up_to"]).then(item["rate"])
-            if item["sales_up_to"] is not None
-            else rate.otherwise(item["rate"])
-        )
-    years = sum((_included(on, lag).cast(pl.Int64) for lag in (1, 2, 3)), pl.lit(0))
+    rate = banded(
+        pl.col("sales_revenue_lag1"),
+        [{"otherwise": True} if b["sales_up_to"] is None else {"at_most": b["sales_up_to"]} for b in bands],
+        [b["rate"] for b in bands],
+        pl.Float64,
+    )
     rd_sum, sales_sum, dom_sum = (
         _sum_over_years(s, on) for s in ("rd_expense_hnte", "sales_revenue", "rd_expense_hnte_domestic")
     )
     dom_min = _p("domestic_rd_ratio_min", on).value
     lazy = (
         lazy.with_columns(
-            hnte_rd_years=years,
-            hnte_rd_sum=pl.when(years > 0).then(rd_sum * 0.01),
-            hnte_sales_sum=pl.when(years > 0).then(sales_sum * 0.01),
-            hnte_dom_sum=pl.when(years > 0).then(dom_sum * 0.01),
+            hnte_rd_sum=rd_sum,
+            hnte_sales_sum=sales_sum,
+            hnte_dom_sum=dom_sum,
             hnte_h5_rate=rate,
         )
         .with_columns(
@@ -206,19 +242,16 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
             .ceil()
             .clip(lower_bound=0)
             * 0.01,
+            hnte_s_ipcount_band=count_band,
         )
     )
 
     # --- score: 知识产权 (≤30) ----------------------------------------------------------------------
-    count_bands = _p("ip_count_bands", on).value
-    lazy = lazy.with_columns(hnte_s_ipcount_band=ip_band(ci, cii, count_bands))
-    count_band = pl.col("hnte_s_ipcount_band")
     count_min, count_max = band_points(
         count_band, count_bands, (0, max(p[1] for p in points(count_bands).values()))
     )
     acq = _p("ip_acquisition_points", on).value
     own = pl.col("ip_has_own_rd")
-    no_ip = count_band == count_bands[-1]["band"]  # known to hold no countable IP
     acq_min = (
         pl.when(no_ip)
         .then(0)
@@ -241,13 +274,18 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
     bonus = _p("ip_standards_bonus", on).value
     std = pl.col("standards_participation")
     ip_cap = _p("ip_total_max", on).value
+    conv_total = pl.lit(0.0) + pl.col("conversions_lag1").cast(pl.Float64)  # read where y−1 is included
+    for lag in (2, 3):
+        conv_total = conv_total + (
+            pl.when(_included(on, lag)).then(pl.col(f"conversions_lag{lag}").cast(pl.Float64)).otherwise(0.0)
+        )
     lazy = lazy.with_columns(
         hnte_s_ipcount_min=count_min,
         hnte_s_ipcount_max=count_max,
         hnte_s_acq_min=acq_min.fill_null(0),
         hnte_s_acq_max=acq_max.fill_null(acq["own_rd"][1]),
-        **_expert("adv", "expert_ip_advancement", adv_max, no_ip.fill_null(False)),
-        **_expert("core", "expert_ip_core_support", core_max, no_ip.fill_null(False)),
+        **_expert("adv", "expert_ip_advancement", adv_max, no_ip),
+        **_expert("core", "expert_ip_core_support", core_max, no_ip),
         hnte_s_std_min=pl.when(std.fill_null(False)).then(bonus[0]).otherwise(0),
         hnte_s_std_max=pl.when(std.is_null() | std).then(bonus[1]).otherwise(0),
     ).with_columns(
@@ -263,36 +301,27 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
             ),
             pl.lit(ip_cap),
         ),
+        hnte_s_conv_avg=pl.when(_included(on, 1)).then(conv_total / years).round(9),
     )
 
     # --- score: 科技成果转化能力 (≤30), 研发组织管理 (≤20), 成长性 (≤20) ---------------------------
     conv_bands = _p("conversion_bands", on).value
-    conv_total = sum(
-        (
-            pl.when(_included(on, lag)).then(pl.col(f"conversions_lag{lag}").cast(pl.Float64)).otherwise(0.0)
-            for lag in (1, 2, 3)
-        ),
-        pl.lit(0.0),
+    conv_min, conv_max = band_points(
+        pl.col("hnte_s_conv_band"), conv_bands, (0, points(conv_bands)[conv_bands[0]["band"]][1])
     )
-    lazy = lazy.with_columns(hnte_s_conv_avg=pl.when(years > 0).then(conv_total / years).round(9))
-    lazy = lazy.with_columns(hnte_s_conv_band=band(pl.col("hnte_s_conv_avg"), conv_bands))
-    conv_band = pl.col("hnte_s_conv_band")
-    conv_min, conv_max = band_points(conv_band, conv_bands, (0, points(conv_bands)[conv_bands[0]["band"]][1]))
     growth_bands = _p("growth_bands", on).value
     growth_top = points(growth_bands)[growth_bands[0]["band"]][1]
-    negative_as_zero = bool(_p("growth_nonpositive_value_rule", on).value)
-    growth = {
-        short: _growth(stem, on, negative_as_zero)
-        for short, stem in (("nag", "net_assets"), ("sag", "sales_revenue"))
-    }
+    growth_cols: dict[str, pl.Expr] = {}
+    for short, stem in (("nag", "net_assets"), ("sag", "sales_revenue")):
+        g_min, g_max = band_points(pl.col(f"hnte_s_{short}_band"), growth_bands, (0, growth_top))
+        growth_cols |= {
+            f"hnte_s_{short}_mode": pl.col(f"_hnte_{stem}_mode"),
+            f"hnte_s_{short}_min": g_min,
+            f"hnte_s_{short}_max": g_max,
+        }
     lazy = (
         lazy.with_columns(
-            **{
-                f"_hnte_{stem}_mode": growth[short][1]
-                for short, stem in (("nag", "net_assets"), ("sag", "sales_revenue"))
-            }
-        )
-        .with_columns(
+            hnte_s_conv_band=band(pl.col("hnte_s_conv_avg"), conv_bands),
             **{f"hnte_s_{short}": growth[short][0] for short in growth},
             **{f"hnte_s_{short}_negative": growth[short][2] for short in growth},
         )
@@ -304,39 +333,25 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
                 for short, stem in (("nag", "net_assets"), ("sag", "sales_revenue"))
             }
         )
-    )
-    growth_cols: dict[str, pl.Expr] = {}
-    for short, stem in (("nag", "net_assets"), ("sag", "sales_revenue")):
-        g_min, g_max = band_points(pl.col(f"hnte_s_{short}_band"), growth_bands, (0, growth_top))
-        growth_cols |= {
-            f"hnte_s_{short}_mode": pl.col(f"_hnte_{stem}_mode"),
-            f"hnte_s_{short}_min": g_min,
-            f"hnte_s_{short}_max": g_max,
-        }
-    lazy = lazy.with_columns(
-        hnte_s_conv_min=conv_min,
-        hnte_s_conv_max=conv_max,
-        **_expert("mgmt", "expert_rd_management", _p("rd_management_max", on).value, pl.lit(False)),
-        **growth_cols,
-    ).with_columns(
-        hnte_score_min=pl.sum_horizontal(
-            "hnte_s_ip_min", "hnte_s_conv_min", "hnte_s_mgmt_min", "hnte_s_nag_min", "hnte_s_sag_min"
-        ),
-        hnte_score_max=pl.sum_horizontal(
-            "hnte_s_ip_max", "hnte_s_conv_max", "hnte_s_mgmt_max", "hnte_s_nag_max", "hnte_s_sag_max"
-        ),
+        .with_columns(
+            hnte_s_conv_min=conv_min,
+            hnte_s_conv_max=conv_max,
+            **_expert("mgmt", "expert_rd_management", _p("rd_management_max", on).value),
+            **growth_cols,
+        )
+        .with_columns(
+            hnte_score_min=pl.sum_horizontal(
+                "hnte_s_ip_min", "hnte_s_conv_min", "hnte_s_mgmt_min", "hnte_s_nag_min", "hnte_s_sag_min"
+            ),
+            hnte_score_max=pl.sum_horizontal(
+                "hnte_s_ip_max", "hnte_s_conv_max", "hnte_s_mgmt_max", "hnte_s_nag_max", "hnte_s_sag_max"
+            ),
+        )
     )
     pass_min = _p("score_pass_min", on).value
-    lazy = lazy.with_columns(
-        hnte_h7=status(
-            pl.when(pl.col("hnte_score_min") >= pass_min)
-            .then(True)
-            .when(pl.col("hnte_score_max") < pass_min)
-            .then(False)
-            .otherwise(None)
-        ),
-    ).with_columns(hnte=overall(list(CONDITIONS[AREA])))
-    return lazy.drop(cs.starts_with("_hnte_"))
+    return lazy.with_columns(
+        hnte_h7=status(ranges_pass([(pl.col("hnte_score_min"), pl.col("hnte_score_max"), pass_min)]))
+    )
 
 
 # --- explanations ----------------------------------------------------------------------------------------

@@ -19,7 +19,6 @@ import math
 from typing import Any
 
 import polars as pl
-import polars.selectors as cs
 
 from kechuang.rules import parameters
 from kechuang.rules.common import (
@@ -28,9 +27,10 @@ from kechuang.rules.common import (
     RATIO_DECIMALS,
     UNKNOWN,
     Explanation,
+    banded,
     fen,
-    overall,
     pct,
+    ranges_pass,
     safe_ratio,
     status,
     wan,
@@ -53,21 +53,6 @@ def _p(name: str, on: dt.date) -> parameters.ParameterValue:
 # --- shared expression helpers -------------------------------------------------------------------------------
 
 
-def _test(value: pl.Expr, item: dict[str, Any]) -> pl.Expr | None:
-    """The band test of one band item; None for the `otherwise` band."""
-    if "at_least" in item:
-        return value >= item["at_least"]
-    if "greater_than" in item:
-        return value > item["greater_than"]
-    if "at_most" in item:
-        return value <= item["at_most"]
-    if "less_than" in item:
-        return value < item["less_than"]
-    if "is" in item:
-        return value == item["is"]
-    return None
-
-
 def top_points(bands: list[dict[str, Any]]) -> int:
     return max(int(item["points"]) for item in bands)
 
@@ -79,24 +64,26 @@ def bottom_points(bands: list[dict[str, Any]]) -> int:
 
 def band_points(value: pl.Expr, bands: list[dict[str, Any]]) -> pl.Expr:
     """The points of `value`'s band (Int64); null when the value is null (or falls in no band)."""
-    expr: Any = pl.when(value.is_null()).then(pl.lit(None, dtype=pl.Int64))
-    for item in bands:
-        test = _test(value, item)
-        if test is None:
-            return expr.otherwise(pl.lit(int(item["points"]), dtype=pl.Int64))
-        expr = expr.when(test).then(pl.lit(int(item["points"]), dtype=pl.Int64))
-    return expr.otherwise(None)
+    return banded(value, bands, [int(item["points"]) for item in bands], pl.Int64)
 
 
-def ip_ladder(bands: list[dict[str, Any]]) -> tuple[pl.Expr, pl.Expr]:
-    """(min, max) points of the 梯度培育 IP item: Ⅰ类高价值 > 自主研发Ⅰ类 > Ⅰ类 > Ⅱ类 > none.
+def maybe_class_i() -> pl.Expr:
+    """Whether the enterprise may hold a Class I item: ip_ladder reads it three times, so a module adds it as a
+    helper column in a step before and passes that column."""
+    hv, own, ci = (pl.col(f"ip_class_i{kind}_count") for kind in ("_high_value", "_own_rd", ""))
+    return ci.is_null() | (ci >= 1) | (own >= 1) | (hv >= 1)
+
+
+def ip_ladder(bands: list[dict[str, Any]], maybe_i: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    """(min, max) points of the 梯度培育 IP item: Ⅰ类高价值 > 自主研发Ⅰ类 > Ⅰ类 > Ⅱ类 > none; `maybe_i` is the
+    column of maybe_class_i.
 
     The minimum is the best band the recorded counts prove, the maximum the best band the unknown counts still
-    allow (a high-value or own-R&D item is a Class I item, so a known zero Class I rules both out)."""
+    allow (a high-value or own-R&D item is a Class I item, so a known zero Class I rules both out). A null test
+    is not passed (when/then takes it as false)."""
     hv, own = pl.col("ip_class_i_high_value_count"), pl.col("ip_class_i_own_rd_count")
     ci, cii = pl.col("ip_class_i_count"), pl.col("ip_class_ii_mature_count")
     any_i = (ci >= 1) | (own >= 1) | (hv >= 1)
-    maybe_i = ci.is_null() | any_i
     certain = {"high_value": hv >= 1, "own_rd": own >= 1, "class_i": any_i, "class_ii": cii >= 1}
     possible = {
         "high_value": (hv >= 1) | (hv.is_null() & maybe_i),
@@ -111,8 +98,8 @@ def ip_ladder(bands: list[dict[str, Any]]) -> tuple[pl.Expr, pl.Expr]:
         if item.get("otherwise"):
             return low.otherwise(pts), high.otherwise(pts)
         kind = item["kind"]
-        low = low.when(certain[kind].fill_null(False)).then(pts)
-        high = high.when(possible[kind].fill_null(False)).then(pts)
+        low = low.when(certain[kind]).then(pts)
+        high = high.when(possible[kind]).then(pts)
     return low.otherwise(None), high.otherwise(None)
 
 
@@ -149,11 +136,6 @@ def rd_institution(levels: tuple[str, ...]) -> pl.Expr:
         .then(pl.lit(False))
         .otherwise(pl.lit(None, dtype=pl.Boolean))
     )
-
-
-def range_pass(low: pl.Expr, high: pl.Expr, minimum: int) -> pl.Expr:
-    """Boolean (three-valued) `score ≥ minimum` for a score range."""
-    return pl.when(low >= minimum).then(pl.lit(True)).when(high < minimum).then(pl.lit(False))
 
 
 # --- shared text helpers ---------------------------------------------------------------------------------
@@ -250,7 +232,7 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
         **{k: pl.col(f"inno_{k}_ratio") for k in ratios},
         "field": pl.col("strategic_emerging_industry"),
     }
-    ip_low, ip_high = ip_ladder(_p("ip_bands", on).value)
+    ip_low, ip_high = ip_ladder(_p("ip_bands", on).value, pl.col("_inno_maybe_class_i"))
     # each item's points in a helper column (null = unknown), then filled to [lowest, highest]: one band
     # computation per item instead of two
     points = {f"_inno_{key}": band_points(values[key], item_bands) for key, item_bands in bands.items()}
@@ -275,26 +257,25 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
         for end in ("min", "max")
     }
     columns = {"total": "score", "capability": "cap", "growth": "grow", "specialisation": "spec"}
-    passed = pl.all_horizontal(
-        [
-            range_pass(pl.col(f"inno_{c}_min"), pl.col(f"inno_{c}_max"), need[key])
-            for key, c in columns.items()
-        ]
+    passed = ranges_pass(
+        [(pl.col(f"inno_{c}_min"), pl.col(f"inno_{c}_max"), need[key]) for key, c in columns.items()]
     )
+    # A three-valued test used twice goes in a helper column first, so that it is computed once.
     return (
         frame.lazy()
         .with_columns(
             **{f"inno_{k}_ratio": v for k, v in ratios.items()},
             _inno_direct=direct,
-            inno_direct=status(direct),
+            _inno_maybe_class_i=maybe_class_i(),
         )
-        .with_columns(**points)
+        .with_columns(inno_direct=status(pl.col("_inno_direct")), **points)
         .with_columns(**scored)
         .with_columns(**sums)
-        .with_columns(_inno_passed=passed, inno_score_pass=status(passed))
-        .with_columns(inno_pass=status(pl.col("_inno_passed") | pl.col("_inno_direct")))
-        .with_columns(inno=overall(list(CONDITIONS[AREA])))
-        .drop(cs.starts_with("_inno_"))
+        .with_columns(_inno_passed=passed)
+        .with_columns(
+            inno_score_pass=status(pl.col("_inno_passed")),
+            inno_pass=status(pl.col("_inno_passed") | pl.col("_inno_direct")),
+        )
     )
 
 

@@ -20,7 +20,6 @@ import math
 from typing import Any
 
 import polars as pl
-import polars.selectors as cs
 
 from kechuang.rules import parameters
 from kechuang.rules.common import (
@@ -32,7 +31,6 @@ from kechuang.rules.common import (
     at_least_yuan,
     fen,
     num,
-    overall,
     pct,
     safe_ratio,
     status,
@@ -150,17 +148,15 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
         **{f"lgiant_{key}": status(pl.col(_FLAGS[key][0])) for key in ("field", "chain")},
     }
     if version == "2022":
-        direct = pl.any_horizontal(list(_p("direct_paths", on).value))
-        lazy = lazy.with_columns(_lgiant_direct=direct, lgiant_direct=status(direct))
-        conditions = _conditions_2022(on)
+        # in a helper column: the three 创新能力 conditions read it too
+        lazy = lazy.with_columns(_lgiant_direct=pl.any_horizontal(list(_p("direct_paths", on).value)))
+        direct, conditions = status(pl.col("_lgiant_direct")), _conditions_2022(on)
     else:
-        lazy = lazy.with_columns(lgiant_direct=pl.lit(None, dtype=STATUS))
-        conditions = _conditions_2026(on)
+        direct, conditions = pl.lit(None, dtype=STATUS), _conditions_2026(on)
     not_applicable = {
         f"lgiant_{slot}": pl.lit(MET, dtype=STATUS) for slot in _SLOTS if slot not in REGIME_SLOTS[version]
     }
-    lazy = lazy.with_columns(**common, **conditions, **not_applicable)
-    return lazy.with_columns(lgiant=overall(list(CONDITIONS[AREA]))).drop(cs.starts_with("_lgiant_"))
+    return lazy.with_columns(lgiant_direct=direct, **common, **conditions, **not_applicable)
 
 
 def _or_direct(condition: pl.Expr) -> pl.Expr:

@@ -31,7 +31,6 @@ import math
 from typing import Any
 
 import polars as pl
-import polars.selectors as cs
 
 from kechuang.rules import parameters
 from kechuang.rules.common import (
@@ -42,7 +41,6 @@ from kechuang.rules.common import (
     Explanation,
     fen,
     num,
-    overall,
     pct,
     safe_ratio,
     status,
@@ -54,7 +52,7 @@ from kechuang.rules.gazelle import (
     Basis,
     Figures,
     age_years,
-    any_of,
+    any_path,
     check_paths,
     founded_within,
     growth_stages,
@@ -62,7 +60,6 @@ from kechuang.rules.gazelle import (
     met,
     part,
     path_explanations,
-    path_names,
 )
 from kechuang.rules.parameters import ParameterValue
 
@@ -88,12 +85,14 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
     basis = _basis(on)
     paths = check_paths(_p("seed_growth_paths", on), REVENUE_CRITERIA)
     lazy = frame.lazy()
-    for stage in growth_stages(basis, {"seed": paths}, cagr_years=(3,), with_yoy=True):
+    stages, path_statuses = growth_stages(basis, {"seed": paths}, cagr_years=(3,), with_yoy=True)
+    for stage in stages:
         lazy = lazy.with_columns(**stage)
     ci, cii = pl.col("ip_class_i_count"), pl.col("ip_class_ii_count")
     excludes_hnte = bool(_p("seed_excludes_hnte", on).value)
     sales = pl.col("_seed_sales")
-    lazy = lazy.with_columns(
+    return lazy.with_columns(
+        **path_statuses,
         _seed_young=founded_within(basis, int(_p("seed_founded_max_years", on).value)),
         _seed_ip=(ci >= _p("seed_ip_class_i_min", on).value) | (cii >= _p("seed_ip_class_ii_min", on).value),
         _seed_sales=fen("sales_revenue_lag1"),
@@ -106,7 +105,7 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
         seed_age=status(pl.col("_seed_young")),
         seed_yoy=pl.col("_seed_yoy"),
         seed_cagr=pl.col("_seed_cagr3"),
-        seed_growth=any_of(path_names("seed", paths)),
+        seed_growth=any_path(basis, "seed", paths),
         seed_ip=status(pl.col("_seed_ip")),
         seed_not_hnte=status(~pl.col("hnte_valid")) if excludes_hnte else met(),
         hchamp_focus=status(pl.col("hchamp_focus_ratio") >= _p("hchamp_main_business_ratio_min", on).value),
@@ -118,8 +117,6 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
         ),
         hchamp_market=status(pl.col("_seed_market")),
     )
-    lazy = lazy.with_columns(seed=overall(list(CONDITIONS[SEED])), hchamp=overall(list(CONDITIONS[CHAMPION])))
-    return lazy.drop(cs.starts_with("_seed_"))
 
 
 # --- explanations ----------------------------------------------------------------------------------------

@@ -28,7 +28,6 @@ from kechuang.rules.common import (
     Explanation,
     fen,
     num,
-    overall,
     pct,
     safe_ratio,
     status,
@@ -70,8 +69,6 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
             _shg_sales=fen("sales_revenue_lag1"),
         )
         .with_columns(**columns)
-        .with_columns(shg=overall(list(CONDITIONS[GIANT])), shgc=overall(list(CONDITIONS[CULTIVATION])))
-        .drop("_shg_sales")
     )
 
 

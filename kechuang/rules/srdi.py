@@ -20,7 +20,6 @@ import math
 from typing import Any
 
 import polars as pl
-import polars.selectors as cs
 
 from kechuang.rules import parameters
 from kechuang.rules.common import (
@@ -32,8 +31,8 @@ from kechuang.rules.common import (
     at_least_yuan,
     fen,
     num,
-    overall,
     pct,
+    ranges_pass,
     safe_ratio,
     status,
     wan,
@@ -46,11 +45,11 @@ from kechuang.rules.innovative_sme import (
     flag_text,
     ip_ladder,
     known_sum,
+    maybe_class_i,
     missing_ratio_reason,
     pct_up,
     pp_up,
     pts,
-    range_pass,
     rd_institution,
     sum_at_least,
     top_points,
@@ -140,17 +139,18 @@ def _ratios(version: str) -> dict[str, pl.Expr]:
 def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame:
     """Add the `srdi_*` result columns to a conformed situation frame (see inputs.conform), lazily."""
     version = regime(on)
-    lazy = frame.lazy().with_columns(srdi_regime=pl.lit(version), **_ratios(version))
+    # _score_2022 reads the helper of the IP item, so it is added in the first step
+    helpers = {"_srdi_maybe_class_i": maybe_class_i()} if version == "2022" else {}
+    lazy = frame.lazy().with_columns(srdi_regime=pl.lit(version), **_ratios(version), **helpers)
     conditions = _conditions_2022(on) if version == "2022" else _conditions_2026(on)
     not_applicable = {
         f"srdi_{slot}": pl.lit(MET, dtype=STATUS) for slot in _SLOTS if slot not in REGIME_SLOTS[version]
     }
     if version == "2022":
-        lazy = _score_2022(lazy, on)
+        lazy, only_2022 = _score_2022(lazy, on), {}
     else:
-        lazy = lazy.with_columns(**{name: pl.lit(None, dtype=dtype) for name, dtype in ONLY_2022.items()})
-    lazy = lazy.with_columns(**conditions, **not_applicable)
-    return lazy.with_columns(srdi=overall(list(CONDITIONS[AREA]))).drop(cs.starts_with("_srdi_"))
+        only_2022 = {name: pl.lit(None, dtype=dtype) for name, dtype in ONLY_2022.items()}
+    return lazy.with_columns(**only_2022, **conditions, **not_applicable)
 
 
 def _conditions_2022(on: dt.date) -> dict[str, pl.Expr]:
@@ -216,7 +216,7 @@ def _score_2022(lazy: pl.LazyFrame, on: dt.date) -> pl.LazyFrame:
         pl.col("srdi_rd_ratio"),
         [{"at_least": b["ratio_at_least"], **b} if "ratio_at_least" in b else b for b in rd_bands],
     )
-    ip_low, ip_high = ip_ladder(_p("ip_bands", on).value)
+    ip_low, ip_high = ip_ladder(_p("ip_bands", on).value, pl.col("_srdi_maybe_class_i"))
     direct = pl.any_horizontal(
         pl.col("award_provincial_top3_3y"),
         pl.col("award_national_top5_3y"),
@@ -245,13 +245,14 @@ def _score_2022(lazy: pl.LazyFrame, on: dt.date) -> pl.LazyFrame:
             srdi_s_ip_min=ip_low,
             srdi_s_ip_max=ip_high,
             _srdi_direct=direct,
-            srdi_direct=status(direct),
         )
-        .with_columns(**{k: v.cast(pl.Int64) for k, v in ranges.items()})
+        .with_columns(
+            srdi_direct=status(pl.col("_srdi_direct")), **{k: v.cast(pl.Int64) for k, v in ranges.items()}
+        )
         .with_columns(**total)
         .with_columns(
-            _srdi_passed=range_pass(
-                pl.col("srdi_score_min"), pl.col("srdi_score_max"), _p("score_pass_min", on).value
+            _srdi_passed=ranges_pass(
+                [(pl.col("srdi_score_min"), pl.col("srdi_score_max"), _p("score_pass_min", on).value)]
             )
         )
         .with_columns(srdi_score_pass=status(pl.col("_srdi_passed")))

@@ -17,20 +17,16 @@ import polars as pl
 from kechuang.rules import parameters
 from kechuang.rules.common import (
     MET,
-    MET_LIT,
-    NOT_MET,
-    NOT_MET_LIT,
     UNKNOWN,
-    UNKNOWN_LIT,
     Explanation,
     band,
     band_points,
     fen,
     ip_band,
     num,
-    overall,
     pct,
     points,
+    ranges_pass,
     safe_ratio,
     status,
     wan,
@@ -69,19 +65,30 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
         & (fen("sales_revenue_lag1") <= _p("sales_max", on).value * 100)
         & (fen("total_assets_lag1") <= _p("assets_max", on).value * 100)
     )
-    lazy = frame.lazy().with_columns(
-        tsme_t1=status(pl.col("resident_in_china")),
-        tsme_t2=status(size),
-        tsme_t3=status(pl.col("not_prohibited_industry")),
-        tsme_t4=status(pl.col("tech_sme_clean_record")),
-        tsme_staff_ratio=staff_ratio,
-        tsme_staff_band=band(staff_ratio, staff_bands),
-        tsme_rd1_ratio=rd1,
-        tsme_rd1_band=band(rd1, rd1_bands),
-        tsme_rd2_ratio=rd2,
-        tsme_rd2_band=band(rd2, rd2_bands),
-        tsme_ip_band=ip_band(pl.col("ip_class_i_count"), pl.col("ip_class_ii_count"), ip_bands),
-        tsme_direct=status(pl.any_horizontal([pl.col(c) for c in DIRECT])),
+    ratios = {"staff": (staff_ratio, staff_bands), "rd1": (rd1, rd1_bands), "rd2": (rd2, rd2_bands)}
+    # Each ratio in a helper column first: a band reads its value once per band.
+    lazy = (
+        frame.lazy()
+        .with_columns(
+            tsme_t1=status(pl.col("resident_in_china")),
+            tsme_t2=status(size),
+            tsme_t3=status(pl.col("not_prohibited_industry")),
+            tsme_t4=status(pl.col("tech_sme_clean_record")),
+            **{f"_tsme_{key}_ratio": ratio for key, (ratio, _) in ratios.items()},
+            _tsme_direct=pl.any_horizontal([pl.col(c) for c in DIRECT]),
+        )
+        .with_columns(
+            **{
+                name: expr
+                for key, (_, bands) in ratios.items()
+                for name, expr in (
+                    (f"tsme_{key}_ratio", pl.col(f"_tsme_{key}_ratio")),
+                    (f"tsme_{key}_band", band(pl.col(f"_tsme_{key}_ratio"), bands)),
+                )
+            },
+            tsme_ip_band=ip_band(pl.col("ip_class_i_count"), pl.col("ip_class_ii_count"), ip_bands),
+            tsme_direct=status(pl.col("_tsme_direct")),
+        )
     )
     scored = {}
     for key, bands in (("staff", staff_bands), ("rd1", rd1_bands), ("rd2", rd2_bands), ("ip", ip_bands)):
@@ -106,25 +113,19 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
             tsme_score_min=pl.sum_horizontal("tsme_staff_min", "tsme_rd_min", "tsme_ip_min"),
             tsme_score_max=pl.sum_horizontal("tsme_staff_max", "tsme_rd_max", "tsme_ip_max"),
         )
-        .with_columns(
-            tsme_t5=status(
-                pl.when((pl.col("tsme_score_min") >= pass_min) & (pl.col("tsme_staff_min") > 0))
-                .then(True)
-                .when((pl.col("tsme_score_max") < pass_min) | (pl.col("tsme_staff_max") == 0))
-                .then(False)
-                .otherwise(None)
+        .with_columns(  # the score passes, with a 科技人员 score above 0 (a whole number of points)
+            _tsme_t5=ranges_pass(
+                [
+                    (pl.col("tsme_score_min"), pl.col("tsme_score_max"), pass_min),
+                    (pl.col("tsme_staff_min"), pl.col("tsme_staff_max"), 1),
+                ]
             ),
         )
         .with_columns(
-            tsme_t5_or_direct=(
-                pl.when((pl.col("tsme_t5") == MET) | (pl.col("tsme_direct") == MET))
-                .then(MET_LIT)
-                .when((pl.col("tsme_t5") == NOT_MET) & (pl.col("tsme_direct") == NOT_MET))
-                .then(NOT_MET_LIT)
-                .otherwise(UNKNOWN_LIT)
-            ),
+            tsme_t5=status(pl.col("_tsme_t5")),
+            # met when either is, not met when both are not: Kleene `or` (null = unknown)
+            tsme_t5_or_direct=status(pl.col("_tsme_t5") | pl.col("_tsme_direct")),
         )
-        .with_columns(tsme=overall(list(CONDITIONS[AREA])))
     )
     return lazy
 

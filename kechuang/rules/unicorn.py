@@ -25,17 +25,16 @@ import datetime as dt
 from typing import Any
 
 import polars as pl
-import polars.selectors as cs
 
 from kechuang.rules import parameters
-from kechuang.rules.common import MET, Explanation, fen, overall, status
+from kechuang.rules.common import MET, Explanation, fen, status
 from kechuang.rules.gazelle import (
     REVENUE_CRITERIA,
     VALUATION_CRITERIA,
     Basis,
     Figures,
     age_years,
-    any_of,
+    any_path,
     check_paths,
     flag_explanation,
     founded_within,
@@ -43,7 +42,6 @@ from kechuang.rules.gazelle import (
     make_basis,
     part,
     path_explanations,
-    path_names,
     usd_fen,
 )
 from kechuang.rules.parameters import ParameterValue
@@ -71,12 +69,14 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
     bar = usd_fen(basis, _p("valuation_over_usd", on).value)
     tiers = check_paths(_p("potential_paths", on), _CRITERIA)
     lazy = frame.lazy()
-    for stage in growth_stages(basis, {"puni": tiers}):
+    stages, path_statuses = growth_stages(basis, {"puni": tiers})
+    for stage in stages:
         lazy = lazy.with_columns(**stage)
     resident = status(pl.col("resident_in_china"))
     pe = status(pl.col("has_private_equity"))
     unlisted = status(~pl.col("is_listed"))
-    lazy = lazy.with_columns(
+    return lazy.with_columns(
+        **path_statuses,
         _uni_over=fen("valuation_lag1") > bar,
         _uni_young=founded_within(basis, int(_p("founded_max_years", on).value)),
     ).with_columns(
@@ -90,10 +90,8 @@ def add_results(frame: pl.DataFrame | pl.LazyFrame, on: dt.date) -> pl.LazyFrame
         puni_resident=resident,
         puni_pe=pe,
         puni_unlisted=unlisted,
-        puni_tier=any_of(path_names("puni", tiers)),
+        puni_tier=any_path(basis, "puni", tiers),
     )
-    lazy = lazy.with_columns(uni=overall(list(CONDITIONS[AREA])), puni=overall(list(CONDITIONS[POTENTIAL])))
-    return lazy.drop(cs.starts_with("_uni_"))
 
 
 # --- explanations ----------------------------------------------------------------------------------------
