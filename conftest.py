@@ -6,10 +6,14 @@ import pytest
 @pytest.fixture(autouse=True)
 def _fresh_cache():
     # Test databases roll back, so two tests can leave the same ids behind with different rows: nothing
-    # remembered for one may serve another (kechuang.indicators.computed.cached).
+    # remembered for one may serve another (kechuang.indicators.computed.cached,
+    # kechuang.projects.review_selectors.call_ranking).
     from django.core.cache import cache
 
+    from kechuang.projects.review_selectors import forget_rankings
+
     cache.clear()
+    forget_rankings()
 
 
 @pytest.fixture(autouse=True)

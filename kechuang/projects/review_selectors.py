@@ -5,14 +5,17 @@ The aggregation rule (weighted totals, trimmed mean, outliers, order) is in kech
 
 from __future__ import annotations
 
+import hashlib
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Q
+from django.db.models import Count, Max, Q, Sum
 
 from kechuang.projects import review
 from kechuang.projects.models import Application, AssignmentState, Call, Expert, ReviewAssignment
+from kechuang.workflows.models import TransitionLog
 
 
 @dataclass
@@ -58,7 +61,49 @@ class RankRow:
         return self.assigned - self.n
 
 
+# The ranking is remembered per call for as long as nothing it shows has changed: its key is read from the
+# call's assignments (any new, accepted, withdrawn or (re)submitted one, or a changed total, changes it) and the
+# last workflow transition (an application's state). Names of experts and enterprises may lag by RANKING_SECONDS.
+# Kept in the process, not in Django's cache: unpickling 2,000 rows from the cache took longer than ranking them.
+RANKING_SECONDS = 60
+RANKINGS_KEPT = 16
+_remembered: dict[str, tuple[float, list[RankRow]]] = {}
+
+
+def forget_rankings() -> None:
+    _remembered.clear()
+
+
+def _ranking_state(call: Call) -> str:
+    assignments = ReviewAssignment.objects.filter(application__call=call).aggregate(
+        count=Count("pk"),
+        last=Max("pk"),
+        accepted=Count("pk", filter=Q(state=AssignmentState.ACCEPTED)),
+        submitted=Count("pk", filter=Q(state=AssignmentState.SUBMITTED)),
+        withdrawn=Count("pk", filter=Q(state=AssignmentState.WITHDRAWN)),
+        last_submitted=Max("submitted_at"),
+        totals=Sum("total"),
+    )
+    last_transition = TransitionLog.objects.aggregate(last=Max("pk"))["last"]
+    state = (call.pk, *assignments.values(), last_transition)
+    return hashlib.sha256(repr(state).encode()).hexdigest()
+
+
 def call_ranking(call: Call) -> list[RankRow]:
+    """call_ranking_now(call), remembered until an assignment, a score or a transition changes it: two small
+    aggregate queries per request instead of reading every score (a call has thousands). Read-only rows."""
+    key = _ranking_state(call)
+    found = _remembered.get(key)
+    if found is not None and time.monotonic() - found[0] < RANKING_SECONDS:
+        return found[1]
+    rows = call_ranking_now(call)
+    while len(_remembered) >= RANKINGS_KEPT:
+        _remembered.pop(next(iter(_remembered)), None)
+    _remembered[key] = (time.monotonic(), rows)
+    return rows
+
+
+def call_ranking_now(call: Call) -> list[RankRow]:
     """The applications of the call under review or reviewed (any with an assignment, or in a review state),
     each with its submitted totals (stored with the scores) and their aggregate, ranked by review.ranking_key.
     Three queries."""

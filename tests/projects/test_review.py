@@ -477,6 +477,33 @@ def test_the_ranking_orders_by_score_then_submission_time_and_puts_unscored_last
     assert rows[3].pending == 1
 
 
+def test_the_remembered_ranking_follows_every_change_of_assignments_scores_and_states():
+    call = f.make_call(experts_per_application=2)
+    app = f.make_application(call, title="甲")
+    other = f.make_application(call, title="乙")
+    e = f.experts(4)
+    first = scored(app, e[0], "0.8")
+    waiting = assignment(other, e[1], AssignmentState.PROPOSED)
+    assert [(r.application.title, r.n, r.assigned) for r in review_selectors.call_ranking(call)] == [
+        ("甲", 1, 1),
+        ("乙", 0, 1),
+    ]
+    # Each step below changes what the page shows; a stale ranking would fail the assertion after it.
+    review.accept(waiting, None)
+    review.submit_scores(waiting, f.full_marks_share(D("0.9")), "意见", None)
+    rows = review_selectors.call_ranking(call)
+    assert [(r.application.title, r.aggregate.mean) for r in rows] == [("乙", D("90.00")), ("甲", D("80.00"))]
+    scored(app, e[2], "1")
+    assert [r.aggregate.mean for r in review_selectors.call_ranking(call)] == [D("90.00"), D("90.00")]
+    ReviewAssignment.objects.filter(pk=first.pk).update(state=AssignmentState.WITHDRAWN)
+    rows = {r.application.title: r for r in review_selectors.call_ranking(call)}
+    assert rows["甲"].aggregate.mean == D("100.00") and rows["甲"].assigned == 1
+    assignment(app, e[3], AssignmentState.PROPOSED)
+    assert {r.application.title: r.assigned for r in review_selectors.call_ranking(call)}["甲"] == 2
+    # The same state again is served from memory: the very same rows.
+    assert review_selectors.call_ranking(call) is review_selectors.call_ranking(call)
+
+
 # —— 页面 ——————————————————————————————————————————————————————————————————————————————————————————————
 
 
