@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "kechuang.workflows",
     "kechuang.projects",
     "kechuang.matching",
+    "kechuang.policies",
+    "kechuang.vouchers",
 ]
 
 MIDDLEWARE = [

@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class VouchersConfig(AppConfig):
+    name = "kechuang.vouchers"
+    label = "vouchers"
+    verbose_name = "科技创新券"
