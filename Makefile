@@ -29,6 +29,10 @@ run: $(STAMP) ## prepare SQLite, load demo data, serve on http://127.0.0.1:8000
 	$(BIN)/kechuang demo_indicators
 	$(BIN)/kechuang demo_accounts
 	$(BIN)/kechuang demo_projects
+	$(BIN)/kechuang demo_policies
+	$(BIN)/kechuang demo_matching
+	$(BIN)/kechuang demo_vouchers
+	$(BIN)/kechuang demo_recognitions
 	@$(BIN)/kechuang db_worker --no-reload > var/worker.log 2>&1 & echo $$! > var/worker.pid
 	@trap 'kill $$(cat var/worker.pid) 2>/dev/null' EXIT INT TERM; \
 	  $(BIN)/kechuang demo_accounts --print --url http://$(HOST):$(PORT)/; \

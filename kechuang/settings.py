@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "kechuang.indicators",
     "kechuang.workflows",
     "kechuang.projects",
+    "kechuang.recognitions",
     "kechuang.matching",
     "kechuang.policies",
     "kechuang.vouchers",

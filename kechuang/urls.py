@@ -15,6 +15,10 @@ urlpatterns = [
     path("indicators/", include("kechuang.indicators.urls")),
     path("workflows/", include("kechuang.workflows.urls")),
     path("projects/", include("kechuang.projects.urls")),
+    path("matching/", include("kechuang.matching.urls")),
+    path("recognitions/", include("kechuang.recognitions.urls", namespace="recognitions")),
+    path("vouchers/", include("kechuang.vouchers.urls")),
+    path("policies/", include("kechuang.policies.urls")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
 ]

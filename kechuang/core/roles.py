@@ -44,6 +44,150 @@ PROJECT_MONEY_OFFICER = tuple(
     )
 )
 
+# 揭榜挂帅 (projects/challenges.py): enterprises post challenges, answer others' and score the answers to their
+# own; universities answer; officers moderate, invite experts, choose the winner and make it a project; invited
+# experts score.
+PROJECT_CHALLENGES_OFFICER = tuple(
+    f"projects.{a}_{m}"
+    for m in ("challenge", "challengeanswer", "challengereview")
+    for a in ("view", "change")
+)
+PROJECT_CHALLENGES_ENTERPRISE = (
+    "projects.add_challenge",
+    "projects.view_challenge",
+    "projects.add_challengeanswer",
+    "projects.add_challengereview",
+)
+PROJECT_CHALLENGES_UNIVERSITY = ("projects.view_challenge", "projects.add_challengeanswer")
+PROJECT_CHALLENGES_EXPERT = ("projects.view_challenge", "projects.add_challengereview")
+
+
+# 认定登记 (recognitions/): officers run 高转项目 recommendation, expert review and results, and the 技术合同 registry
+# with its 履约跟踪; enterprises apply for their own projects and contracts (as seller) and see them; experts
+# review the projects assigned to them; leaders read.
+RECOGNITIONS_OFFICER = (
+    "recognitions.view_transformationproject",
+    "recognitions.change_transformationproject",
+    "recognitions.decide_transformationproject",
+    "recognitions.view_transformationreview",
+    "recognitions.add_transformationreview",
+    "recognitions.change_transformationreview",
+    "recognitions.view_techcontract",
+    "recognitions.add_techcontract",
+    "recognitions.change_techcontract",
+    "recognitions.register_techcontract",
+    "recognitions.view_paymentmilestone",
+    "recognitions.add_paymentmilestone",
+    "recognitions.change_paymentmilestone",
+)
+RECOGNITIONS_ENTERPRISE = (
+    "recognitions.add_transformationproject",
+    "recognitions.view_transformationproject",
+    "recognitions.add_techcontract",
+    "recognitions.view_techcontract",
+    "recognitions.view_paymentmilestone",
+)
+RECOGNITIONS_EXPERT = ("recognitions.view_transformationreview", "recognitions.submit_transformationreview")
+RECOGNITIONS_LEADER = (
+    "recognitions.view_transformationproject",
+    "recognitions.view_transformationreview",
+    "recognitions.view_techcontract",
+    "recognitions.view_paymentmilestone",
+)
+
+# 双向发榜 (matching/): enterprises post demands for their own enterprise, universities achievements and talent
+# profiles for their organisation (matching.Affiliation); officers moderate (change_*) and follow every docking;
+# either side of a docking moves it (add_docking, and being a side); leaders read.
+MATCHING_OFFICER = tuple(
+    f"matching.{a}_{m}" for m in ("demand", "achievement", "talentprofile", "docking") for a in ("view", "change")
+) + ("matching.add_achievement", "matching.add_docking")
+MATCHING_ENTERPRISE = ("matching.add_demand", "matching.add_docking")
+MATCHING_UNIVERSITY = ("matching.add_achievement", "matching.add_talentprofile", "matching.add_docking")
+MATCHING_LEADER = tuple(f"matching.view_{m}" for m in ("demand", "achievement", "talentprofile", "docking"))
+# 科技创新券 (vouchers/): officers keep the schemes and the provider catalogue, approve applications (add_voucher
+# issues the voucher), verify or refuse redemptions, resolve abuse flags and settle; enterprises apply; the
+# 服务机构 role enters redemptions for its own provider (vouchers.ProviderMember) and reads its settlements.
+VOUCHERS_OFFICER = tuple(
+    f"vouchers.{a}_{m}" for m in ("voucherscheme", "provider", "providerservice") for a in ("view", "add", "change")
+) + tuple(
+    f"vouchers.{p}"
+    for p in (
+        "view_providermember",
+        "add_providermember",
+        "delete_providermember",
+        "view_voucherapplication",
+        "change_voucherapplication",
+        "view_voucher",
+        "add_voucher",
+        "view_redemption",
+        "add_redemption",
+        "change_redemption",
+        "view_abuseflag",
+        "change_abuseflag",
+        "view_settlement",
+        "add_settlement",
+    )
+)
+VOUCHERS_ENTERPRISE = tuple(
+    f"vouchers.{p}"
+    for p in (
+        "view_voucherscheme",
+        "view_provider",
+        "view_providerservice",
+        "add_voucherapplication",
+        "view_voucherapplication",
+        "view_voucher",
+    )
+)
+VOUCHERS_PROVIDER = tuple(
+    f"vouchers.{p}"
+    for p in (
+        "view_voucherscheme",
+        "view_provider",
+        "view_providerservice",
+        "add_redemption",
+        "view_redemption",
+        "view_settlement",
+    )
+)
+VOUCHERS_LEADER = tuple(
+    f"vouchers.view_{m}"
+    for m in (
+        "voucherscheme",
+        "provider",
+        "providerservice",
+        "voucherapplication",
+        "voucher",
+        "redemption",
+        "abuseflag",
+        "settlement",
+    )
+)
+
+# 政策库 and 免申即享 (policies/): everyone signed in reads the library and the published items; officers keep
+# documents, items and period figures, run 免申即享, review, export the payment list and pay; enterprises see and
+# accept their own benefits; park operators and leaders read the benefits in their scope.
+POLICIES_READ = ("policies.view_policydocument", "policies.view_article", "policies.view_policyitem")
+POLICIES_OFFICER = (
+    POLICIES_READ
+    + tuple(
+        f"policies.{a}_{m}"
+        for m in ("policydocument", "article", "policyitem", "policyfigure")
+        for a in ("add", "change")
+    )
+    + (
+        "policies.view_policyfigure",
+        "policies.view_benefitrun",
+        "policies.add_benefitrun",
+        "policies.change_benefitrun",
+        "policies.view_benefit",
+        "policies.change_benefit",
+        "policies.export_benefit",
+    )
+)
+POLICIES_ENTERPRISE = POLICIES_READ + ("policies.view_benefit", "policies.accept_benefit")
+POLICIES_SCOPED = POLICIES_READ + ("policies.view_benefitrun", "policies.view_benefit")
+
 
 @dataclass(frozen=True)
 class Role:
@@ -89,6 +233,11 @@ OFFICER = Role(
         "projects.change_reviewassignment",
         "projects.view_score",
         *PROJECT_MONEY_OFFICER,
+        *PROJECT_CHALLENGES_OFFICER,
+        *RECOGNITIONS_OFFICER,
+        *MATCHING_OFFICER,
+        *VOUCHERS_OFFICER,
+        *POLICIES_OFFICER,
         "workflows.change_workflow",
     ),
 )
@@ -98,7 +247,8 @@ PARK_OPERATOR = Role(
     _perms(("view", "change"), ("enterprise",))
     + _perms(("view", "add", "change"), ("enterpriseyear", "ipasset"))
     + _perms(("view",), ("qualification", "park"))
-    + ("enterprises.export_registry", "enterprises.view_history", "tiering.view_assessment"),
+    + ("enterprises.export_registry", "enterprises.view_history", "tiering.view_assessment")
+    + POLICIES_SCOPED,
 )
 ENTERPRISE = Role(
     "enterprise",
@@ -107,15 +257,25 @@ ENTERPRISE = Role(
     + _perms(("view", "add", "change"), ("enterpriseyear", "ipasset"))
     + _perms(("view",), ("qualification",))
     + ("enterprises.view_history",)
-    + PROJECT_CALLS_ENTERPRISE,
+    + PROJECT_CALLS_ENTERPRISE
+    + PROJECT_CHALLENGES_ENTERPRISE
+    + RECOGNITIONS_ENTERPRISE
+    + MATCHING_ENTERPRISE
+    + VOUCHERS_ENTERPRISE
+    + POLICIES_ENTERPRISE,
 )
-UNIVERSITY = Role("university", "高校/院所", ())
+UNIVERSITY = Role(
+    "university", "高校/院所", PROJECT_CHALLENGES_UNIVERSITY + MATCHING_UNIVERSITY + POLICIES_READ
+)
 EXPERT = Role(
     "expert",
     "专家",
     (
         "projects.view_reviewassignment",
         "projects.add_score",
+        *PROJECT_CHALLENGES_EXPERT,
+        *RECOGNITIONS_EXPERT,
+        *POLICIES_READ,
     ),
 )
 LEADER = Role(
@@ -131,10 +291,16 @@ LEADER = Role(
         "projects.view_call",
         "projects.view_application",
         "projects.view_award",
+        *RECOGNITIONS_LEADER,
+        *MATCHING_LEADER,
+        *VOUCHERS_LEADER,
+        *POLICIES_SCOPED,
     ),
 )
+# 服务机构 (vouchers/): a provider of the 创新券 catalogue; sees no enterprise, only its own redemptions.
+PROVIDER = Role("provider", "服务机构", VOUCHERS_PROVIDER)
 
-ROLES = (OFFICER, PARK_OPERATOR, ENTERPRISE, UNIVERSITY, EXPERT, LEADER)
+ROLES = (OFFICER, PARK_OPERATOR, ENTERPRISE, UNIVERSITY, EXPERT, LEADER, PROVIDER)
 ROLES_BY_KEY = {role.key: role for role in ROLES}
 
 
@@ -164,6 +330,6 @@ def roles_sync() -> None:
                 wanted.append(Permission.objects.get(content_type__app_label=app_label, codename=codename))
             except Permission.DoesNotExist:
                 raise RuntimeError(
-                    f"角色“{role.name}”的权限 {dotted} 不存在：roles_sync 须在最后一个应用迁移之后运行"
+                    f"角色“{role.name}”的权限 {dotted} 不存在：roles_sync 须在最后一个应用迁移之后运行（kechuang/core/apps.py）"
                 ) from None
         group.permissions.set(wanted)

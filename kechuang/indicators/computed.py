@@ -3,6 +3,10 @@ enterprises behind its number (the drill-down).
 
 A count is of enterprises (not certificates) holding a qualification in force on the date (有效期内:
 issued on or before it and not past its last valid day), optionally within a park and its sub-parks.
+
+A year's figure of 认定登记 (YearTotal: 高转项目认定数量, 技术合同成交额) is counted from the recognitions records
+instead: on a date, the records of that date's year up to it (year to date; 31 December gives the whole year).
+It has no breakdown by enterprise (`by_registry` False); its drill-down is the records' own list.
 """
 
 from __future__ import annotations
@@ -11,9 +15,13 @@ import datetime as dt
 import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from decimal import Decimal
+from typing import ClassVar
 
+from django.apps import apps
 from django.core.cache import cache
-from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, Max, OuterRef, Q, QuerySet, Sum
+from django.urls import reverse
 
 from kechuang.enterprises.choices import QualificationKind as Kind
 from kechuang.enterprises.choices import QualificationLevel as Level
@@ -25,6 +33,7 @@ class Computed:
     definition: str  # what is counted, in Chinese, shown next to the number
     kinds: tuple[str, ...]
     levels: tuple[str, ...] = ()  # empty: any level
+    by_registry: ClassVar[bool] = True  # enterprises holding qualifications: broken down by park and field
 
     def qualifications(self) -> QuerySet[Qualification]:
         found = Qualification.objects.filter(kind__in=self.kinds)
@@ -93,7 +102,61 @@ def cached(key: tuple, compute):
     return found
 
 
-COMPUTED: dict[str, Computed] = {
+@dataclass(frozen=True)
+class YearTotal:
+    """A figure of the year counted from the records of a recognitions model: the records in `state` whose
+    `date_field` falls in the year of the date, up to the date; their number, or the sum of `amount_field` in
+    units of `scale` yuan (1e8 for 亿元) rounded to `places` decimals. Within a park (with its sub-parks): the
+    records of its enterprises."""
+
+    definition: str
+    model: str  # "recognitions.TechContract"
+    date_field: str
+    state: str
+    list_url: str  # the records' list page (URL name), filtered by ?year=
+    amount_field: str = ""  # empty: a count
+    scale: Decimal = Decimal(1)
+    places: int = 0
+    by_registry: ClassVar[bool] = False
+
+    def _within(self, on: dt.date) -> Q:
+        return Q(**{f"{self.date_field}__gte": dt.date(on.year, 1, 1), f"{self.date_field}__lte": on})
+
+    def _found(self, park_ids: Iterable[int] | None) -> QuerySet:
+        found = apps.get_model(self.model).objects.filter(state=self.state)
+        return found.filter(enterprise__park_id__in=list(park_ids)) if park_ids is not None else found
+
+    def records(self, on: dt.date, park_ids: Iterable[int] | None = None) -> QuerySet:
+        """The records behind the value on `on`."""
+        return self._found(park_ids).filter(self._within(on))
+
+    def value(self, on: dt.date, park_ids: Iterable[int] | None = None):
+        return self.values([on], park_ids)[on]
+
+    def values(self, dates: Iterable[dt.date], park_ids: Iterable[int] | None = None) -> dict:
+        """The value on each of several dates, in one query (never remembered: a registration shows at once)."""
+        dates = list(dates)
+        if not dates:
+            return {}
+        if self.amount_field:
+            measures = {
+                f"d{i}": Sum(self.amount_field, filter=self._within(on)) for i, on in enumerate(dates)
+            }
+        else:
+            measures = {f"d{i}": Count("pk", filter=self._within(on)) for i, on in enumerate(dates)}
+        found = self._found(park_ids).aggregate(**measures)
+        return {on: self._shown(found[f"d{i}"]) for i, on in enumerate(dates)}
+
+    def _shown(self, raw):
+        if not self.amount_field:
+            return raw or 0
+        return (Decimal(raw or 0) / self.scale).quantize(Decimal(1).scaleb(-self.places))
+
+    def records_url(self, on: dt.date) -> str:
+        return f"{reverse(self.list_url)}?year={on.year}&state={self.state}"
+
+
+COMPUTED: dict[str, Computed | YearTotal] = {
     "hnte_valid": Computed("持有有效期内高新技术企业证书的企业数", (Kind.HNTE,)),
     "tech_sme_valid": Computed("入库有效期内的科技型中小企业数", (Kind.TECH_SME,)),
     "innovative_sme_valid": Computed("有效期内的创新型中小企业数", (Kind.INNOVATIVE_SME,)),
@@ -112,4 +175,22 @@ COMPUTED: dict[str, Computed] = {
     ),
     "unicorn_valid": Computed("独角兽企业数", (Kind.UNICORN,)),
     "gazelle_valid": Computed("瞪羚企业数", (Kind.GAZELLE,)),
+    # 认定登记 (kechuang/recognitions): the year's recognitions and registrations, by their own dates.
+    "hitech_transfer_projects": YearTotal(
+        "当年认定的高新技术成果转化项目数（沪科规〔2020〕8号；按认定日期，当年 1 月 1 日起至该日）",
+        "recognitions.TransformationProject",
+        "recognised_on",
+        "recognised",
+        "recognitions:project-list",
+    ),
+    "tech_contract_turnover": YearTotal(
+        "当年认定登记的技术合同成交额（亿元；按登记日期，当年 1 月 1 日起至该日，已登记且未注销的合同）",
+        "recognitions.TechContract",
+        "registered_on",
+        "registered",
+        "recognitions:contract-list",
+        amount_field="total_amount",
+        scale=Decimal(100_000_000),
+        places=4,
+    ),
 }

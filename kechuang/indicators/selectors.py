@@ -404,10 +404,15 @@ def _park_tree(parks: list[Park]) -> list[tuple[Park, int]]:
     return ordered
 
 
-def breakdown(indicator: Indicator, on: dt.date | None = None, parks: list[Park] | None = None) -> Breakdown:
+def breakdown(
+    indicator: Indicator, on: dt.date | None = None, parks: list[Park] | None = None
+) -> Breakdown | None:
     """A computed indicator on `on` by park (with sub-parks) and by high-tech field, in one query: the enterprises
     holding a qualification in force, grouped by (park, field). An enterprise is in exactly one group, so the
-    groups add up to the whole number, which is what Computed.value and the drill-down count."""
+    groups add up to the whole number, which is what Computed.value and the drill-down count. None for a figure
+    counted from other records (computed.YearTotal), which is not a count of enterprises."""
+    if not COMPUTED[indicator.computed].by_registry:
+        return None
     from django.db.models import Count
 
     from kechuang.enterprises.choices import HitechField
@@ -449,7 +454,9 @@ def breakdown(indicator: Indicator, on: dt.date | None = None, parks: list[Park]
 
 
 def computed_indicators() -> list[Indicator]:
-    return list(Indicator.objects.exclude(computed="").order_by("order", "code"))
+    """The indicators counted from the registry's enterprises (those with a breakdown by park and field)."""
+    found = Indicator.objects.exclude(computed="").order_by("order", "code")
+    return [i for i in found if getattr(COMPUTED.get(i.computed), "by_registry", False)]
 
 
 def drilldown(

@@ -297,6 +297,9 @@ def drilldown(request, code):
             on = dt.date.fromisoformat(raw_on)
         except ValueError:
             messages.warning(request, f"日期“{raw_on}”不是 YYYY-MM-DD 格式，已按今天（{today:%Y-%m-%d}）计。")
+    if not COMPUTED[indicator.computed].by_registry:
+        # Counted from other records (认定登记): their own list is the detail behind the number.
+        return redirect(COMPUTED[indicator.computed].records_url(on))
     park = None
     raw_park = request.GET.get("park") or ""
     if raw_park:

@@ -226,6 +226,15 @@ class Docking(models.Model):
     signed_on = models.DateField("签约日期", null=True, blank=True)
     contract_amount = models.DecimalField("合同金额（元）", **MONEY, null=True, blank=True)
     landed_on = models.DateField("落地日期", null=True, blank=True)
+    tech_contract = models.ForeignKey(
+        "recognitions.TechContract",
+        verbose_name="技术合同",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="dockings",
+        help_text="签约后申请认定登记的技术合同",
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name="创建人",
@@ -310,3 +319,22 @@ class IndexChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind}#{self.object_id}"
+
+
+class Affiliation(models.Model):
+    """Which university or institute (高校/院所) a user acts for: a university user's achievements and talent
+    profiles are its organisation's (Achievement.organisation, TalentProfile.organisation), and the
+    organisation's users are that side of their dockings. Set by an officer (admin) or the demo."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name="用户", on_delete=models.CASCADE, related_name="affiliation"
+    )
+    organisation = models.CharField("所属单位", max_length=200, help_text="高校或科研院所的全称，如 东华大学")
+
+    class Meta:
+        verbose_name = "高校/院所用户归属"
+        verbose_name_plural = "高校/院所用户归属"
+        ordering = ["organisation", "user_id"]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.organisation}"

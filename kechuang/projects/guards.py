@@ -207,3 +207,48 @@ def performance_recorded(award, user=None) -> str | None:
     if _evaluation(award, "performance") is None:
         return "尚未登记绩效评价"
     return None
+
+
+# —— 揭榜挂帅 (projects/challenges.py) ——
+# The answer deadline is inclusive, as a call's: an answer stamped exactly at 揭榜截止时间 is accepted.
+
+
+def challenge_poster(challenge, user) -> str | None:
+    """Only the poster enterprise's own users act for it (submit, withdraw)."""
+    if (
+        not getattr(user, "is_authenticated", False)
+        or not Membership.objects.filter(user=user, enterprise_id=challenge.poster_id).exists()
+    ):
+        return f"仅发榜单位{challenge.poster.name}的用户可以办理"
+    return None
+
+
+def challenge_deadline_ahead(challenge, user=None) -> str | None:
+    if challenge.deadline <= timezone.now():
+        return f"揭榜截止时间 {_local(challenge.deadline)} 已过，请先修改截止时间"
+    return None
+
+
+def challenge_deadline_passed(challenge, user=None) -> str | None:
+    if timezone.now() <= challenge.deadline:
+        return f"揭榜截止时间 {_local(challenge.deadline)} 未到"
+    return None
+
+
+def challenge_answered(challenge, user=None) -> str | None:
+    if not challenge.answers.filter(withdrawn=False).exists():
+        return "没有有效的揭榜方案，无需阅卷（可作流榜归档）"
+    return None
+
+
+def challenge_unanswered(challenge, user=None) -> str | None:
+    count = challenge.answers.filter(withdrawn=False).count()
+    if count:
+        return f"已有 {count} 份有效的揭榜方案，须阅卷定榜，不能流榜"
+    return None
+
+
+def challenge_winner_chosen(challenge, user=None) -> str | None:
+    if challenge.winner_id is None:
+        return "尚未选定中选方案"
+    return None

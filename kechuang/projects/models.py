@@ -487,3 +487,203 @@ class Evaluation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.award.contract_no} {self.get_kind_display()}"
+
+
+# —— 揭榜挂帅 (challenges.py): an enterprise posts a technical problem, teams answer, the poster and experts
+# review, and the winner becomes a funded project (an Application in the challenge's call, then an Award). ——
+
+
+class Challenge(WorkflowModel):
+    """A 榜单: the poster's technical problem, the money it offers (budget), the most the district will fund
+    (subsidy_cap, 0 when none), and the deadline for answers (inclusive: an answer stamped exactly then counts)."""
+
+    poster = models.ForeignKey(
+        Enterprise, verbose_name="发榜单位", on_delete=models.PROTECT, related_name="challenges"
+    )
+    title = models.CharField("榜单名称", max_length=200)
+    description = models.TextField("技术难题", help_text="需求背景、要解决的技术问题、考核指标")
+    field = models.CharField(
+        "技术领域", max_length=40, blank=True, help_text="国家重点支持的高新技术领域代码"
+    )
+    keywords = models.CharField("关键词", max_length=200, blank=True, help_text="以、或逗号分隔")
+    budget = models.DecimalField("榜单金额（元）", **MONEY, help_text="发榜单位自筹投入的金额")
+    subsidy_cap = models.DecimalField(
+        "区级资助上限（元）",
+        **MONEY,
+        default=Decimal("0"),
+        help_text="中选项目区级资助的最高额，0 为不申请资助",
+    )
+    deadline = models.DateTimeField("揭榜截止时间")
+    call = models.ForeignKey(
+        Call,
+        verbose_name="立项批次",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="challenges",
+        help_text="中选方案转为资助项目时所属的申报批次",
+    )
+    experts = models.ManyToManyField(Expert, verbose_name="阅卷专家", blank=True, related_name="challenges")
+    winner = models.OneToOneField(
+        "ChallengeAnswer",
+        verbose_name="中选方案",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="won",
+    )
+    application = models.OneToOneField(
+        Application,
+        verbose_name="资助项目",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="challenge",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="填报人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "揭榜挂帅榜单"
+        verbose_name_plural = "揭榜挂帅榜单"
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(budget__gt=0),
+                name="challenge_budget_positive",
+                violation_error_message="榜单金额须大于 0",
+            ),
+            models.CheckConstraint(
+                condition=Q(subsidy_cap__gte=0),
+                name="challenge_subsidy_cap_not_negative",
+                violation_error_message="区级资助上限不能为负",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    @property
+    def enterprise(self) -> Enterprise:
+        """Whose matter it is (the workflow inbox shows it): the poster."""
+        return self.poster
+
+
+class ChallengeAnswer(models.Model):
+    """揭榜: a team's answer, for an enterprise of the registry or for an organisation outside it (a university
+    or institute team), never both."""
+
+    challenge = models.ForeignKey(
+        Challenge, verbose_name="榜单", on_delete=models.PROTECT, related_name="answers"
+    )
+    enterprise = models.ForeignKey(
+        Enterprise,
+        verbose_name="揭榜单位（企业库）",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="challenge_answers",
+    )
+    organisation = models.CharField(
+        "揭榜单位（高校、院所等）", max_length=200, blank=True, help_text="不在企业库中的单位"
+    )
+    leader = models.CharField("团队负责人", max_length=40)
+    members = models.TextField("团队成员", blank=True, help_text="姓名、单位、职称，每行一人")
+    proposal = models.TextField("揭榜方案")
+    quoted_amount = models.DecimalField("报价（元）", **MONEY)
+    period_months = models.PositiveSmallIntegerField("实施周期（月）")
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="提交人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    submitted_at = models.DateTimeField("提交时间")
+    withdrawn = models.BooleanField("已撤回", default=False)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "揭榜方案"
+        verbose_name_plural = "揭榜方案"
+        ordering = ["challenge", "submitted_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(enterprise__isnull=False) & Q(organisation=""))
+                | (Q(enterprise__isnull=True) & ~Q(organisation="")),
+                name="challenge_answer_one_unit",
+                violation_error_message="揭榜单位须且只能是企业库中的企业或企业库外的单位之一",
+            ),
+            models.UniqueConstraint(
+                fields=["challenge", "enterprise"],
+                condition=Q(enterprise__isnull=False),
+                name="challenge_answer_unique_enterprise",
+                violation_error_message="该企业已揭此榜",
+            ),
+            models.UniqueConstraint(
+                fields=["challenge", "organisation", "leader"],
+                condition=Q(enterprise__isnull=True),
+                name="challenge_answer_unique_team",
+                violation_error_message="该单位的该负责人已揭此榜",
+            ),
+            models.CheckConstraint(condition=Q(quoted_amount__gt=0), name="challenge_answer_amount_positive"),
+            models.CheckConstraint(condition=Q(period_months__gt=0), name="challenge_answer_period_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_name}（{self.leader}）"
+
+    @property
+    def unit_name(self) -> str:
+        return self.enterprise.name if self.enterprise_id else self.organisation
+
+
+class ChallengeReviewRole(models.TextChoices):
+    POSTER = "poster", "发榜单位"
+    EXPERT = "expert", "专家"
+
+
+class ChallengeReview(models.Model):
+    """阅卷: one reviewer's score (0–100) of one answer, given once."""
+
+    answer = models.ForeignKey(
+        ChallengeAnswer, verbose_name="揭榜方案", on_delete=models.CASCADE, related_name="reviews"
+    )
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="阅卷人", on_delete=models.PROTECT, related_name="+"
+    )
+    role = models.CharField("身份", max_length=10, choices=ChallengeReviewRole.choices)
+    score = models.DecimalField("得分", max_digits=5, decimal_places=2)
+    comment = models.TextField("意见", blank=True)
+    reviewed_at = models.DateTimeField("阅卷时间", auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = "揭榜阅卷"
+        verbose_name_plural = "揭榜阅卷"
+        ordering = ["answer", "role", "reviewed_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["answer", "reviewer"],
+                name="challenge_review_unique",
+                violation_error_message="已对该方案评分",
+            ),
+            models.CheckConstraint(
+                condition=Q(score__gte=0) & Q(score__lte=100),
+                name="challenge_review_score_range",
+                violation_error_message="得分须在 0–100 之间",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.answer} {self.get_role_display()} {self.score}"

@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kechuang.core.money import WAN, wan_to_yuan, yuan_to_wan
+from kechuang.enterprises.choices import HitechField
 from kechuang.projects import applications, calls, eligibility
 from kechuang.projects.models import Application, Attachment, BudgetCategory, Call, Programme
 from kechuang.workflows import engine
@@ -298,6 +299,8 @@ def call_detail(request, pk):
         "field_types": calls.FIELD_TYPES,
         "accepting": calls.accepting_refusal(call),
         "weights": sum(Decimal(str(c.get("weight", 0))) for c in call.score_sheet),
+        "budget_wan": yuan_to_wan(call.budget_total),
+        "cap_wan": yuan_to_wan(call.cap_per_project),
     }
     return render(request, "projects/calls/call_detail.html", context)
 
@@ -339,7 +342,7 @@ def open_calls(request):
     rows = []
     for call in calls.open_calls():
         results = [(e, eligibility.check(call, e)) for e in enterprises]
-        rows.append({"call": call, "checks": results})
+        rows.append({"call": call, "checks": results, "cap_wan": yuan_to_wan(call.cap_per_project)})
     return render(
         request,
         "projects/calls/open_calls.html",
@@ -361,6 +364,11 @@ def application_start(request, pk):
         chosen = next((e for e in enterprises if e.pk == int(wanted)), chosen)
     errors: list[str] = []
     title = ""
+    # 技术领域: the enterprise's own field unless the applicant picks another; the expert proposal matches on it.
+    field = (
+        request.POST.get("field", chosen.hitech_field) if request.method == "POST" else chosen.hitech_field
+    )
+    field = field if field in HitechField.values else ""
     if request.method == "POST":
         title = (request.POST.get("title") or "").strip()
         try:
@@ -369,6 +377,7 @@ def application_start(request, pk):
                 enterprise=chosen,
                 title=title,
                 user=request.user,
+                field=field,
                 keywords=(request.POST.get("keywords") or "").strip()[:200],
             )
         except ValidationError as error:
@@ -385,7 +394,11 @@ def application_start(request, pk):
         "accepting": calls.accepting_refusal(call),
         "errors": errors,
         "title": title,
+        "field": field,
+        "fields": HitechField.choices,
+        "keywords": (request.POST.get("keywords") or "")[:200],
         "existing": applications.applications_visible_to(request.user).filter(call=call, enterprise=chosen),
+        "cap_wan": yuan_to_wan(call.cap_per_project),
     }
     return render(request, "projects/calls/application_start.html", context)
 
@@ -471,6 +484,22 @@ def _budget_rows(
     return rows, totals
 
 
+def _history(application: Application) -> list[dict]:
+    """The application's steps in words: the step's and the states' names under its workflow version."""
+    definition = application.workflow.definition
+    steps = {t["name"]: t["label"] for t in definition["transitions"]}
+    states = definition["states"]
+    return [
+        {
+            "entry": h,
+            "action": steps.get(h.transition, h.transition),
+            "from": states.get(h.from_state, h.from_state),
+            "to": states.get(h.to_state, h.to_state),
+        }
+        for h in engine.history(application).order_by("at", "pk")
+    ]
+
+
 def _application_context(request, application: Application) -> dict:
     rows, totals = _budget_rows(application)
     owner = (
@@ -489,7 +518,7 @@ def _application_context(request, application: Application) -> dict:
         "can_edit": can_edit,
         "problems": applications.submit_problems(application, request.user) if can_edit else [],
         "decisions": applications.decisions(application),
-        "history": engine.history(application),
+        "history": _history(application),
         "attachment_rule": applications.ATTACHMENT_RULE,
         "cap_wan": yuan_to_wan(application.call.cap_per_project),
     }

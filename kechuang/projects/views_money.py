@@ -231,7 +231,10 @@ def award_create(request, application_pk):
         "application": application,
         "application_state": engine.state_label(application),
         "awardable": application.state in money.AWARDABLE_STATES,
-        "budget_lines": BudgetLine.objects.filter(application=application).order_by("category"),
+        "budget_lines": sorted(
+            BudgetLine.objects.filter(application=application),
+            key=lambda line: BudgetCategory.values.index(line.category),
+        ),
         "form": form,
         "formset": formset,
     }

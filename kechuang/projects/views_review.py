@@ -16,6 +16,7 @@ Experts (专家, linked by Expert.user):
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal, InvalidOperation
 from urllib.parse import urlencode
 
 from django import forms
@@ -26,12 +27,14 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kechuang.enterprises.choices import HitechField
-from kechuang.projects import review, review_selectors
+from kechuang.projects import applications, review, review_selectors
 from kechuang.projects.models import Application, AssignmentState, Call, ReviewAssignment
+from kechuang.workflows import engine
 
 EXPERT_PAGE_SIZE = 20
 ASSIGN_PAGE_SIZE = 50
@@ -238,6 +241,9 @@ def ranking(request, pk: int):
         rows = []
     rows, sort = _sorted(rows, request.GET.get("sort", "rank"))
     page = Paginator(rows, RANKING_PAGE_SIZE).get_page(request.GET.get("page"))
+    states = engine.current(applications.WORKFLOW).definition["states"]
+    for row in page.object_list:
+        row.state_label = states.get(row.application.state, row.application.state)
     context = {
         "call": call,
         "page": page,
@@ -325,13 +331,36 @@ class ScoreForm(forms.Form):
         return {c.key: self.cleaned_data.get(f"score_{c.key}", "") for c in self.sheet}
 
 
+def _answer(field: dict, value, attachments: dict) -> str:
+    """An answer as the applicant gave it, in words: a file by its title (not its id), 是/否, choices joined,
+    money in 元."""
+    if field.get("type") == "file":
+        found = attachments.get(value)
+        return f"附件：{found.title}（{filesizeformat(found.file.size)}）" if found else "附件已删除"
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(str(v) for v in value)
+    if field.get("type") == "money":
+        try:
+            return f"{Decimal(str(value)):,.2f} 元"
+        except InvalidOperation:
+            return str(value)
+    return str(value)
+
+
 def _application_sections(application: Application):
-    """The call's form with this application's answers, for the expert to read."""
+    """The call's form with this application's answers, for the expert to read: the sections shown for its
+    answers only (a conditional section left hidden is not part of the application)."""
     data = application.data or {}
+    attachments = {a.pk: a for a in application.attachments.all()}
     sections = []
-    for section in application.call.form or []:
-        items = [(f.get("label") or f.get("key"), data.get(f.get("key"))) for f in section.get("fields", [])]
-        items = [(label, value) for label, value in items if value not in (None, "")]
+    for section in applications.visible_sections(application.call.form or [], data):
+        items = [
+            (f.get("label") or f.get("key"), _answer(f, data[f.get("key")], attachments))
+            for f in section.get("fields", [])
+            if data.get(f.get("key")) not in (None, "", [])
+        ]
         if items:
             sections.append((section.get("title", ""), items))
     return sections

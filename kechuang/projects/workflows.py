@@ -1,5 +1,5 @@
-"""The default workflows of calls, applications and awards, registered with the workflow engine at start-up
-(ProjectsConfig.ready imports this module).
+"""The default workflows of calls, applications, awards and 揭榜挂帅 challenges, registered with the workflow
+engine at start-up (ProjectsConfig.ready imports this module).
 
 These are the *default* definitions: version 1 of each workflow is made from them on first use, and an
 officer adjusts a workflow by publishing a new version at /workflows/ (states, transitions, who may take each,
@@ -17,6 +17,7 @@ from kechuang.workflows import engine, selectors
 CALL = "projects.call"
 APPLICATION = "projects.application"
 AWARD = "projects.award"
+CHALLENGE = "projects.challenge"
 
 
 def _t(name, label, sources, to, permission, *guard_names) -> dict:
@@ -181,6 +182,82 @@ AWARD_DEFAULT = {
     ],
 }
 
+# 揭榜挂帅 (projects/challenges.py): the poster (projects.add_challenge and the `challenge_poster` guard) submits
+# its 榜单 for moderation and may withdraw it; officers (projects.change_challenge) publish or return it, close it
+# after the deadline, run the review and decide (the winner is chosen by challenges.choose_winner).
+CHALLENGE_DEFAULT = {
+    "initial": "draft",
+    "states": {
+        "draft": "草稿",
+        "pending": "待审核",
+        "returned": "退回修改",
+        "published": "揭榜中",
+        "closed": "已截止",
+        "reviewing": "阅卷中",
+        "decided": "已定榜",
+        "archived": "已归档",
+        "withdrawn": "已撤榜",
+    },
+    "transitions": [
+        _t(
+            "submit",
+            "提交审核",
+            ["draft"],
+            "pending",
+            "projects.add_challenge",
+            "challenge_poster",
+            "challenge_deadline_ahead",
+        ),
+        _t(
+            "resubmit",
+            "修改后重新提交",
+            ["returned"],
+            "pending",
+            "projects.add_challenge",
+            "challenge_poster",
+            "challenge_deadline_ahead",
+        ),
+        _t("return", "退回修改", ["pending"], "returned", "projects.change_challenge"),
+        _t(
+            "publish",
+            "审核通过并发布",
+            ["pending"],
+            "published",
+            "projects.change_challenge",
+            "challenge_deadline_ahead",
+        ),
+        _t(
+            "withdraw",
+            "撤榜",
+            ["pending", "returned", "published"],
+            "withdrawn",
+            "projects.add_challenge",
+            "challenge_poster",
+        ),
+        _t(
+            "close",
+            "截止揭榜",
+            ["published"],
+            "closed",
+            "projects.change_challenge",
+            "challenge_deadline_passed",
+        ),
+        _t(
+            "start_review",
+            "开始阅卷",
+            ["closed"],
+            "reviewing",
+            "projects.change_challenge",
+            "challenge_answered",
+        ),
+        _t("lapse", "流榜归档", ["closed"], "archived", "projects.change_challenge", "challenge_unanswered"),
+        _t(
+            "decide", "定榜", ["reviewing"], "decided", "projects.change_challenge", "challenge_winner_chosen"
+        ),
+        _t("archive", "归档", ["decided"], "archived", "projects.change_challenge"),
+    ],
+}
+
 
 def _named(*functions) -> dict:
     return {f.__name__: f for f in functions}
@@ -216,6 +293,19 @@ engine.register(
         guards.acceptance_passed,
         guards.acceptance_failed,
         guards.performance_recorded,
+    ),
+)
+
+engine.register(
+    CHALLENGE,
+    default=CHALLENGE_DEFAULT,
+    guards=_named(
+        guards.challenge_poster,
+        guards.challenge_deadline_ahead,
+        guards.challenge_deadline_passed,
+        guards.challenge_answered,
+        guards.challenge_unanswered,
+        guards.challenge_winner_chosen,
     ),
 )
 
@@ -255,3 +345,21 @@ def take_application(application, name: str, user, reason: str = ""):
 selectors.register_scope(CALL, visible_calls)
 selectors.register_scope(APPLICATION, visible_applications, take=take_application)
 selectors.register_scope(AWARD, visible_awards)
+
+
+def visible_challenges(user):
+    """Officers all; the poster's users their own in every state; everyone logged in the published ones."""
+    from kechuang.projects import challenges
+
+    return challenges.visible_challenges(user)
+
+
+def take_challenge(challenge, name: str, user, reason: str = ""):
+    """The inbox's steps on a challenge through challenges.challenge_take (a return needs its reason, 定榜 a
+    chosen winner)."""
+    from kechuang.projects import challenges
+
+    return challenges.challenge_take(challenge, name, user=user, reason=reason)
+
+
+selectors.register_scope(CHALLENGE, visible_challenges, take=take_challenge)

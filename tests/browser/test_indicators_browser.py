@@ -15,7 +15,14 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from kechuang.indicators.computed import COMPUTED
-from kechuang.indicators.models import DocumentedFigure, Indicator, Observation, PlanTask, ResponsibleUnit, Target
+from kechuang.indicators.models import (
+    DocumentedFigure,
+    Indicator,
+    Observation,
+    PlanTask,
+    ResponsibleUnit,
+    Target,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 

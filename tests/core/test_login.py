@@ -88,9 +88,11 @@ def test_the_six_roles_exist_with_their_permissions(db):
     enterprise = set(Group.objects.get(name="企业用户").permissions.values_list("codename", flat=True))
     assert "change_qualification" not in enterprise and "add_enterpriseyear" in enterprise
     assert "change_application" not in enterprise  # it would let an enterprise pass its own 形式审查
-    # An expert reads its assignments and scores them, nothing else.
+    # An expert reads its assignments and scores them (and the 揭榜挂帅 answers it is invited to review,
+    # projects/challenges.py); it changes and deletes nothing.
     expert = set(Group.objects.get(name="专家").permissions.values_list("codename", flat=True))
-    assert expert == {"view_reviewassignment", "add_score"}
+    assert {"view_reviewassignment", "add_score", "view_challenge", "add_challengereview"} <= expert
+    assert not any(c.startswith(("change_", "delete_")) for c in expert)
 
 
 def test_roles_sync_is_idempotent_and_restores_removed_permissions(db):

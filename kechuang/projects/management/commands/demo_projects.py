@@ -3,6 +3,7 @@
 from django.core.management.base import BaseCommand
 
 from kechuang.projects.demo import load_demo_calls
+from kechuang.projects.demo_challenges import load_demo_challenges
 
 
 class Command(BaseCommand):
@@ -10,3 +11,4 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         self.stdout.write(load_demo_calls().text)
+        self.stdout.write(load_demo_challenges().text)
