@@ -312,7 +312,7 @@ def test_the_field_filter(world):
 
 
 def test_an_explanation_names_the_shared_terms_and_the_field(world):
-    best = next(m for m in index.recommend_for_demand(world.servo) if m.pk == world.cooling.pk)
+    best = next(m for m in index.recommend_for_demand(world.servo) if (m.kind, m.pk) == ("achievement", world.cooling.pk))
     assert best.kind == "achievement" and best.field_match is True
     assert best.terms[:2] == ("伺服电机", "散热")
     assert "电机" not in best.terms  # inside 伺服电机: not named twice
@@ -322,7 +322,7 @@ def test_an_explanation_names_the_shared_terms_and_the_field(world):
 
 def test_an_explanation_says_when_the_fields_differ(world):
     other = make_achievement("伺服电机温升的生物启发散热", "伺服电机、温升", "仿生散热结构。", field="04")
-    match = next(m for m in index.recommend_for_demand(world.servo) if m.pk == other.pk)
+    match = next(m for m in index.recommend_for_demand(world.servo) if (m.kind, m.pk) == ("achievement", other.pk))
     assert match.field_match is False
     assert match.explanation.endswith("；领域不同：先进制造与自动化／新材料")
 
@@ -330,7 +330,7 @@ def test_an_explanation_says_when_the_fields_differ(world):
 def test_ascii_terms_are_shown_as_written(world):
     d = make_demand(world, "IGBT模块替代", "IGBT、碳化硅", "用碳化硅替代IGBT模块。")
     a = make_achievement("碳化硅MOSFET驱动", "igbt、碳化硅", "兼容IGBT驱动。")
-    match = next(m for m in index.recommend_for_demand(d) if m.pk == a.pk)
+    match = next(m for m in index.recommend_for_demand(d) if (m.kind, m.pk) == ("achievement", a.pk))
     assert "IGBT" in match.terms and "IGBT" in match.explanation
 
 
