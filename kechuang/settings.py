@@ -120,7 +120,7 @@ WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(os.getenv("MEDIA_ROOT", BASE_DIR / "var" / "media"))
 
 LOGIN_URL = "accounts:login"
-LOGIN_REDIRECT_URL = "enterprises:list"
+LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "accounts:login"
 
 SESSION_COOKIE_HTTPONLY = True

@@ -1,10 +1,9 @@
-from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.forms import AuthenticationForm
 from django.core.exceptions import ValidationError
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 
-from kechuang.core import throttle
+from kechuang.core import start, throttle
 
 
 def client_address(request) -> str:
@@ -38,15 +37,10 @@ class LoginView(auth_views.LoginView):
 
 
 def home(request):
+    """Sends a signed-in user to the start page of its role (kechuang/core/start.py)."""
     if not request.user.is_authenticated:
         return redirect("accounts:login")
-    if request.user.has_perm("enterprises.view_enterprise"):
-        return redirect("enterprises:list")
-    messages.info(request, "您的角色暂无可用的企业库功能；项目、成果对接等模块将陆续开放。")
-    return redirect("accounts:welcome")
-
-
-def welcome(request):
-    from django.shortcuts import render
-
-    return render(request, "core/welcome.html")
+    found = start.start_page(request.user)
+    if isinstance(found, start.NoStartPage):
+        return render(request, "core/no_start_page.html", {"no_start": found, "ask": start.ASK_THE_COMMISSION})
+    return redirect(found)

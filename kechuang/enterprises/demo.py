@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from django.db import connections, router, transaction
+from django.db import connections, models, router, transaction
 from django.utils import timezone
 
 from kechuang.core import roles
@@ -1187,6 +1187,36 @@ def demo_count() -> int:
     return Enterprise.objects.filter(is_demo=True).count()
 
 
+OWN_RELATIONS = {Membership, Qualification, IPAsset, EnterpriseYear}
+
+
+def _release_demo_enterprises(demo) -> None:
+    """Clears what other apps hold on demo enterprises before they go: derived rows (assessments, conflicts,
+    period figures) are deleted, optional links emptied. Records a person made about them (applications,
+    benefits, vouchers, postings…) are protected: then nothing is deleted and the error counts them."""
+    protected, derived, optional = [], [], []
+    for relation in Enterprise._meta.related_objects:
+        if relation.related_model in OWN_RELATIONS or relation.many_to_many:
+            continue
+        rows = relation.related_model._default_manager.filter(**{f"{relation.field.name}__in": demo})
+        if relation.on_delete is models.PROTECT:
+            protected.append((relation.related_model._meta.verbose_name, rows))
+        elif relation.on_delete is models.SET_NULL:
+            optional.append((relation.field.name, rows))
+        else:
+            derived.append(rows)
+    held = [f"{name} {n:,} 条" for name, rows in protected if (n := rows.count())]
+    if held:
+        raise ValueError(
+            "示例企业已被其他记录引用（" + "、".join(held) + "），--reset 不删除这些记录，企业库示例数据未作改动。"
+            "如需全部重来：make clean 后重新 make run。"
+        )
+    for name, rows in optional:
+        rows.update(**{name: None})
+    for rows in derived:
+        rows.delete()
+
+
 def delete_demo() -> dict[str, int]:
     """Deletes every demo enterprise with its years, IP, certificates and memberships.
 
@@ -1196,6 +1226,7 @@ def delete_demo() -> dict[str, int]:
     demo = Enterprise.objects.filter(is_demo=True)
     counts = {}
     with transaction.atomic():
+        _release_demo_enterprises(demo)
         Membership.objects.filter(enterprise__is_demo=True).delete()
         for key, model in (
             ("qualifications", Qualification),
@@ -1322,14 +1353,43 @@ class DemoAccount:
 
 
 DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
-    DemoAccount("officer", roles.OFFICER, "全部企业 {n:,} 家；可增改删、导入导出、看变更记录；可进管理后台"),
     DemoAccount(
-        "park", roles.PARK_OPERATOR, "{scope}（含下级园区）的企业 {n:,} 家；可维护年度数据和知识产权、导出"
+        "officer",
+        roles.OFFICER,
+        "全部企业 {n:,} 家：增改删、导入导出、变更记录；梯度培育、统计监测、计划任务；科技计划（批次、形式审查、"
+        "评审、立项拨款）、揭榜挂帅；双向发榜审核与对接、认定登记；政策与免申即享；创新券审批、核验、结算；管理后台",
     ),
-    DemoAccount("enterprise", roles.ENTERPRISE, "仅本企业：{scope}；可维护年度数据和知识产权"),
-    DemoAccount("university", roles.UNIVERSITY, "看不到企业库（成果发布、需求对接模块待上线）"),
-    DemoAccount("expert", roles.EXPERT, "看不到企业库；受邀评审的项目（评审任务），有回避关系的看不到"),
-    DemoAccount("leader", roles.LEADER, "全部企业 {n:,} 家（只读）；可导出"),
+    DemoAccount(
+        "park",
+        roles.PARK_OPERATOR,
+        "{scope}（含下级园区）的企业 {n:,} 家：维护年度数据和知识产权、导出；梯度培育；查阅政策和园区企业的政策兑现",
+    ),
+    DemoAccount(
+        "enterprise",
+        roles.ENTERPRISE,
+        "仅本企业（{scope}）：维护年度数据和知识产权；项目申报、揭榜挂帅；双向发榜发布需求；高转项目和技术合同登记；"
+        "申请创新券；政策兑现确认",
+    ),
+    DemoAccount(
+        "university",
+        roles.UNIVERSITY,
+        "看不到企业库；双向发榜：发布成果和人才、对接企业需求；揭榜挂帅揭榜；查阅政策",
+    ),
+    DemoAccount(
+        "expert",
+        roles.EXPERT,
+        "看不到企业库；评审任务：受邀评审的科技计划项目（有回避关系的看不到）、揭榜方案评分、高转项目评审；查阅政策",
+    ),
+    DemoAccount(
+        "leader",
+        roles.LEADER,
+        "全部企业 {n:,} 家（只读，可导出）；梯度培育、统计监测、计划任务；双向发榜、认定登记、创新券、政策兑现（只读）",
+    ),
+)
+# Made by `kechuang demo_vouchers` (kechuang/vouchers/demo.py, with the demo password) where these accounts exist, not
+# here: a provider belongs to the voucher catalogue.
+PROVIDER_ACCOUNT = DemoAccount(
+    "provider", roles.PROVIDER, "仅本服务机构：提交创新券兑付，查看本机构的兑付和结算；看不到企业库"
 )
 
 
@@ -1400,6 +1460,15 @@ def ensure_demo_accounts() -> list[AccountRow]:
             user = User.objects.get(pk=user.pk)  # fresh permission cache
             rows.append(AccountRow(account, created, scope, Enterprise.objects.visible_to(user).count()))
     return rows
+
+
+def provider_account_row() -> AccountRow | None:
+    """The 服务机构 demo account, once `kechuang demo_vouchers` has made it."""
+    from django.contrib.auth.models import User
+
+    if not User.objects.filter(username=PROVIDER_ACCOUNT.username, email__endswith=f"@{DEMO_EMAIL_DOMAIN}").exists():
+        return None
+    return AccountRow(PROVIDER_ACCOUNT, created=False, scope="", visible=0)
 
 
 def demo_accounts_exist() -> bool:

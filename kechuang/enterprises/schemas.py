@@ -15,8 +15,9 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from ninja import Field, Schema
-from pydantic import ConfigDict, create_model
+from pydantic import create_model
 
+from kechuang.core.api_schemas import InputSchema  # noqa: F401 (re-exported for the app's api)
 from kechuang.enterprises import choices
 from kechuang.enterprises.figures import FIGURES
 from kechuang.enterprises.models import Enterprise, EnterpriseYear, IPAsset, Membership, Qualification
@@ -43,10 +44,6 @@ def _figure_fields() -> dict[str, Any]:
         figure.name: (Decimal | None, Field(None, description=_figure_description(figure)))
         for figure in FIGURES
     }
-
-
-class InputSchema(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 # ---------------------------------------------------------------------------------------------

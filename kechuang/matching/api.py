@@ -207,7 +207,7 @@ def _register(kind: str, post_schema, patch_schema) -> None:
         summary=f"{label}的审核操作（submit、resubmit、publish、return、close、withdraw）",
         operation_id=f"matching_{kind}_step",
     )
-    def posting_step(request, pk: int, name: str, payload: schemas.StepIn):
+    def posting_step(request, pk: int, name: str, payload: schemas.PostingStepIn):
         posting = _posting(kind, request.user, pk)
         services.posting_take(posting, name, user=request.user, reason=payload.reason)
         return _posting_out(_posting(kind, request.user, pk), request.user)

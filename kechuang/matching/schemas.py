@@ -9,8 +9,8 @@ from decimal import Decimal
 from typing import Any
 
 from ninja import Field, Schema
-from pydantic import ConfigDict
 
+from kechuang.core.api_schemas import InputSchema, PageQuery  # noqa: F401 (re-exported for the app's api)
 from kechuang.matching.models import CooperationMode, DeclineReason, DockingState, PostingState
 from kechuang.matching.services import FIELD_LABELS, TEXT_LIMITS
 
@@ -20,15 +20,6 @@ MODE_DOC = "合作方式：" + "、".join(f"{k}（{v}）" for k, v in Cooperatio
 DOCKING_STATE_DOC = "对接状态：" + "、".join(f"{k}（{v}）" for k, v in DockingState.choices)
 REASON_DOC = "未成原因：" + "、".join(f"{k}（{v}）" for k, v in DeclineReason.choices)
 YUAN = '单位：元（十进制字符串，如 "500000.00"）'
-
-
-class InputSchema(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-
-class PageQuery(Schema):
-    limit: int = Field(100, ge=1, description="每页条数，默认 100，至多 500（超过按 500）")
-    offset: int = Field(0, ge=0, description="跳过的条数")
 
 
 # —— postings ——————————————————————————————————————————————————————————————————————————————————————————————
@@ -114,7 +105,7 @@ class TalentPatch(InputSchema):
     bio: str | None = None
 
 
-class StepIn(InputSchema):
+class PostingStepIn(InputSchema):
     reason: str = Field("", max_length=2000, description="审核意见；退回时必填")
 
 

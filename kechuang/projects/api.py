@@ -63,7 +63,7 @@ from kechuang.projects.models import (
 )
 from kechuang.workflows import engine
 from kechuang.workflows import selectors as workflow_selectors
-from kechuang.workflows.models import Workflow
+from kechuang.workflows.selectors import known_states
 
 router = Router(tags=["科技计划项目"])
 
@@ -138,16 +138,8 @@ class _Undo(Exception):
 
 
 def _known_states(key: str) -> dict[str, str]:
-    """{state: label} of every published version of workflow `key` (the first label wins), in the order the
-    app declares them, then any a later version added (a version's stored order is not kept on PostgreSQL:
-    jsonb orders an object's keys itself)."""
-    engine.current(key)
-    declared = engine.REGISTRY.get(key)
-    seen: dict[str, str] = dict(declared.default.get("states", {})) if declared else {}
-    for workflow in Workflow.objects.filter(key=key).order_by("version"):
-        for state, label in workflow.definition.get("states", {}).items():
-            seen.setdefault(state, label)
-    return seen
+    """{state: label} of every published version of workflow `key`, in the order the work goes."""
+    return dict(known_states(key))
 
 
 def _check_state(key: str, state: str | None) -> None:

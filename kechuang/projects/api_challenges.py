@@ -128,7 +128,7 @@ class ChallengeIn(Schema):
     deadline: dt.datetime
 
 
-class StepIn(Schema):
+class ChallengeStepIn(Schema):
     reason: str = Field("", description="说明；退回修改时必填")
 
 
@@ -313,7 +313,7 @@ def challenge_create(request, payload: ChallengeIn):
     summary="办理榜单的流程操作（提交审核、发布、退回、撤榜、截止、开始阅卷、流榜、归档）",
     operation_id="challenge_step",
 )
-def challenge_step(request, challenge_id: int, name: str, payload: StepIn):
+def challenge_step(request, challenge_id: int, name: str, payload: ChallengeStepIn):
     """可办理的操作见榜单详情的 `steps`。定榜请用 POST /{challenge_id}/winner。"""
     challenge = _challenge(request, challenge_id)
     if name == "decide":

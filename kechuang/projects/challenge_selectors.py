@@ -12,7 +12,7 @@ from django.db.models import Count, Q, QuerySet
 from kechuang.projects import challenges
 from kechuang.projects.models import Challenge, ChallengeAnswer, ChallengeReview
 from kechuang.workflows import engine
-from kechuang.workflows.models import Workflow
+from kechuang.workflows.selectors import known_states
 
 SORTS = {
     "deadline": ("deadline", "pk"),
@@ -33,15 +33,8 @@ QUEUE_DEFAULT_STATE = "pending"
 
 
 def states() -> list[tuple[str, str]]:
-    """(state, label) of every published version of the challenge workflow (the declared default before the
-    first), in declaration order."""
-    seen: dict[str, str] = {}
-    versions = list(Workflow.objects.filter(key=challenges.WORKFLOW).order_by("version"))
-    definitions = [w.definition for w in versions] or [engine.current(challenges.WORKFLOW).definition]
-    for definition in definitions:
-        for state, label in definition.get("states", {}).items():
-            seen.setdefault(state, label)
-    return list(seen.items())
+    """(state, label) of every published version of the challenge workflow, in the order the work goes."""
+    return known_states(challenges.WORKFLOW)
 
 
 def public_states() -> list[tuple[str, str]]:

@@ -94,7 +94,8 @@ class Call(WorkflowModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.year} {self.title}"
+        # Titles usually carry their year already ("2026年度…"); say it once.
+        return self.title if str(self.year) in self.title else f"{self.year}年度 {self.title}"
 
 
 class Application(WorkflowModel):

@@ -24,6 +24,12 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from kechuang.core.parsing import CENT, MAX_AMOUNT, yuan  # noqa: F401 (yuan: the views write amounts with it)
+from kechuang.core.parsing import collect as _collect
+from kechuang.core.parsing import date as _date
+from kechuang.core.parsing import history_user as _history_user
+from kechuang.core.parsing import money as _money
+from kechuang.core.parsing import text as _text
 from kechuang.projects.guards import FAILED_CONCLUSIONS
 from kechuang.projects.models import (
     Application,
@@ -50,52 +56,9 @@ STATE_AFTER = {
     EvaluationKind.PERFORMANCE: "evaluated",
 }
 ACCEPTANCE_STATES = ("accepted", "failed")  # 验收通过, 验收不通过 (FAILED_CONCLUSIONS)
-MAX_AMOUNT = Decimal("1e14")  # MONEY: 16 digits, 2 decimals
-CENT = Decimal("0.01")
 
 
 # --- helpers ------------------------------------------------------------------------------------------
-
-
-def yuan(value: Decimal | None) -> str:
-    """1234567.5 → "1,234,567.50 元"."""
-    if value is None:
-        return "—"
-    return f"{Decimal(value):,.2f} 元"
-
-
-def _money(value: Any, label: str, *, allow_zero: bool = True) -> Decimal:
-    """A non-negative amount in yuan with at most two decimals (分), or ValidationError naming `label`."""
-    if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
-        raise ValidationError(f"{label}必须填写")
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation:
-        raise ValidationError(f"{label}“{value}”不是数字") from None
-    if not number.is_finite():
-        raise ValidationError(f"{label}“{value}”不是有限的数字")
-    if number < 0:
-        raise ValidationError(f"{label} {number} 元为负数，金额不能为负")
-    if number == 0 and not allow_zero:
-        raise ValidationError(f"{label}须大于 0 元")
-    if number != number.quantize(CENT):
-        raise ValidationError(f"{label} {number} 元超过两位小数（金额精确到分）")
-    if number >= MAX_AMOUNT:
-        raise ValidationError(f"{label} {number} 元超出可录入的范围")
-    return number.quantize(CENT)
-
-
-def _date(value: Any, label: str) -> dt.date:
-    if isinstance(value, dt.datetime):
-        return value.date()
-    if isinstance(value, dt.date):
-        return value
-    if isinstance(value, str) and value.strip():
-        try:
-            return dt.date.fromisoformat(value.strip())
-        except ValueError:
-            raise ValidationError(f"{label}“{value}”不是日期（格式：2026-03-31）") from None
-    raise ValidationError(f"{label}必须填写")
 
 
 def _count(value: Any, label: str) -> int | None:
@@ -110,19 +73,6 @@ def _count(value: Any, label: str) -> int | None:
     if number < 0:
         raise ValidationError(f"{label} {number} 为负数，不能为负")
     return number
-
-
-def _text(value: Any) -> str:
-    return (value or "").strip() if isinstance(value, str) or value is None else str(value).strip()
-
-
-def _collect(errors: dict[str, list[str]], field: str, check, *args, **kwargs):
-    """Run a parser; on ValidationError record its messages under `field` and return None."""
-    try:
-        return check(*args, **kwargs)
-    except ValidationError as error:
-        errors.setdefault(field, []).extend(error.messages)
-        return None
 
 
 def _log(obj, workflow, name: str, before: str, after: str, user, reason: str = "") -> None:
@@ -156,12 +106,6 @@ def _advance_to(obj: WorkflowModel, to_state: str, user, reason: str = "", *, st
         return False
     engine.take(obj, name, user, reason)
     return True
-
-
-def _history_user(obj, user):
-    """For models that keep simple_history: who made the change."""
-    obj._history_user = user if getattr(user, "is_authenticated", False) else None
-    return obj
 
 
 # --- award (任务书) ----------------------------------------------------------------------------------------

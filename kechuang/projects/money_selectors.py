@@ -25,7 +25,7 @@ from kechuang.projects.models import (
     Expenditure,
     MilestoneState,
 )
-from kechuang.workflows.models import Workflow
+from kechuang.workflows.selectors import known_states
 
 ZERO = Decimal("0")
 VIEW_ALL = "projects.view_award"
@@ -113,12 +113,8 @@ class AwardFilters:
 
 
 def award_states() -> list[tuple[str, str]]:
-    """(state, label) of every published version of the award workflow, in declaration order."""
-    seen: dict[str, str] = {}
-    for workflow in Workflow.objects.filter(key="projects.award").order_by("version"):
-        for state, label in workflow.definition.get("states", {}).items():
-            seen.setdefault(state, label)
-    return list(seen.items())
+    """(state, label) of every published version of the award workflow, in the order the work goes."""
+    return known_states("projects.award")
 
 
 def award_calls() -> QuerySet[Call]:

@@ -12,8 +12,9 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
-from pydantic import AfterValidator, ConfigDict
+from pydantic import AfterValidator
 
+from kechuang.core.api_schemas import InputSchema, PageQuery  # noqa: F401 (re-exported for the app's api)
 from kechuang.enterprises.choices import HitechField
 from kechuang.projects.models import AssignmentState, BudgetCategory, EvaluationKind
 
@@ -29,15 +30,6 @@ def _cents(value: Decimal) -> Decimal:
 
 # An amount of money on output: always two decimals, whatever the database's sum gave back ("700000" on SQLite).
 Yuan = Annotated[Decimal, AfterValidator(_cents)]
-
-
-class InputSchema(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-
-class PageQuery(Schema):
-    limit: int = Field(100, ge=1, description="每页条数，默认 100，至多 500（超过按 500）")
-    offset: int = Field(0, ge=0, description="跳过的条数")
 
 
 # --- shared ---------------------------------------------------------------------------------------------------

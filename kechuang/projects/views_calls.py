@@ -40,6 +40,7 @@ from kechuang.enterprises.choices import HitechField
 from kechuang.projects import applications, calls, eligibility
 from kechuang.projects.models import Application, Attachment, BudgetCategory, Call, Programme
 from kechuang.workflows import engine
+from kechuang.workflows.selectors import known_states
 
 PAGE_SIZE = 20
 MANAGE = "projects.change_call"
@@ -61,7 +62,7 @@ def _query(request, *drop: str) -> str:
 
 
 def _call_states() -> dict[str, str]:
-    return engine.current(calls.WORKFLOW).definition["states"]
+    return dict(known_states(calls.WORKFLOW))
 
 
 # —— 申报批次 (officers) ——————————————————————————————————————————————————————————————————————————————
@@ -285,10 +286,14 @@ def call_edit(request, pk):
 def call_detail(request, pk):
     call = get_object_or_404(Call.objects.select_related("programme", "workflow"), pk=pk)
     states = call.workflow.definition["states"]
-    app_states = engine.current(applications.WORKFLOW).definition["states"]
+    app_states = dict(known_states(applications.WORKFLOW))
+    order = {state: i for i, state in enumerate(app_states)}
     counts = [
         (app_states.get(row["state"], row["state"]), row["n"])
-        for row in call.applications.values("state").annotate(n=Count("pk")).order_by("state")
+        for row in sorted(
+            call.applications.values("state").annotate(n=Count("pk")).order_by(),
+            key=lambda row: (order.get(row["state"], len(order)), row["state"]),
+        )
     ]
     context = {
         "call": call,

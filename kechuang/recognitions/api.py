@@ -116,7 +116,7 @@ class RegisterIn(Schema):
     registered_on: dt.date | None = Field(None, description="默认今天")
 
 
-class ReasonIn(Schema):
+class RecognitionReasonIn(Schema):
     reason: str
 
 
@@ -279,7 +279,7 @@ def contract_register(request, contract_id: int, payload: RegisterIn):
 @router.post(
     "/contracts/{contract_id}/refuse", response={200: ContractDetailOut, **WRITE}, summary="未予登记"
 )
-def contract_refuse(request, contract_id: int, payload: ReasonIn):
+def contract_refuse(request, contract_id: int, payload: RecognitionReasonIn):
     contract = _contract(request, contract_id)
     _require(request, wf.REGISTRY, "无权办理技术合同认定登记")
     contracts.contract_refuse(contract, user=request.user, reason=payload.reason)

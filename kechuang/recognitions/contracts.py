@@ -31,9 +31,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from kechuang.core import uscc
+from kechuang.core import parsing, uscc
+from kechuang.core.parsing import amount_text
 from kechuang.enterprises.models import Enterprise
-from kechuang.recognitions import config, values
+from kechuang.recognitions import config
 from kechuang.recognitions import workflows as wf
 from kechuang.recognitions.choices import (
     SUB_TYPES,
@@ -49,7 +50,6 @@ from kechuang.recognitions.models import (
     PaymentMilestone,
     TechContract,
 )
-from kechuang.recognitions.values import amount_text
 from kechuang.workflows import engine
 
 REGISTRATION_NO = re.compile(r"^\d{16}$")
@@ -72,7 +72,7 @@ def _choice(errors, field: str, value: str, choices, label: str) -> str | None:
 
 
 def _uscc(errors, field: str, value: Any, label: str, *, required: bool) -> str:
-    code = uscc.normalise(values.text(value))
+    code = uscc.normalise(parsing.text(value))
     if not code:
         if required:
             errors.setdefault(field, []).append(f"{label}必须填写")
@@ -114,16 +114,16 @@ def contract_errors(data: dict[str, Any], *, enterprise: Enterprise | None = Non
     errors: dict[str, list[str]] = {}
     parsed: dict[str, Any] = {}
     for field, (label, limit) in TEXT_LIMITS.items():
-        value = values.code(data.get(field)) if field == "contract_no" else values.text(data.get(field))
+        value = parsing.code(data.get(field)) if field == "contract_no" else parsing.text(data.get(field))
         if not value and not (field == "seller_name" and enterprise is not None):
             errors.setdefault(field, []).append(f"{label}必须填写")
         elif len(value) > limit:
             errors.setdefault(field, []).append(f"{label}“{value[:20]}…”超过 {limit} 个字符")
         parsed[field] = value
     contract_type = _choice(
-        errors, "contract_type", values.text(data.get("contract_type")), ContractType.choices, "合同类型"
+        errors, "contract_type", parsing.text(data.get("contract_type")), ContractType.choices, "合同类型"
     )
-    sub_type = values.text(data.get("sub_type"))
+    sub_type = parsing.text(data.get("sub_type"))
     if contract_type:
         if sub_type not in SUB_TYPES[contract_type]:
             shown = dict(SubType.choices).get(sub_type, sub_type) or "（未填）"
@@ -151,7 +151,7 @@ def contract_errors(data: dict[str, Any], *, enterprise: Enterprise | None = Non
         parsed["enterprise"] = linked or (
             Enterprise.objects.filter(uscc=parsed["seller_uscc"]).first() if parsed["seller_uscc"] else None
         )
-    parsed["buyer_name"] = values.text(data.get("buyer_name"))
+    parsed["buyer_name"] = parsing.text(data.get("buyer_name"))
     if not parsed["buyer_name"]:
         errors.setdefault("buyer_name", []).append("买方名称必须填写")
     elif len(parsed["buyer_name"]) > 200:
@@ -159,14 +159,14 @@ def contract_errors(data: dict[str, Any], *, enterprise: Enterprise | None = Non
     parsed["buyer_uscc"] = _uscc(
         errors, "buyer_uscc", data.get("buyer_uscc"), "买方统一社会信用代码", required=False
     )
-    country = values.code(data.get("buyer_country")) or "CHN"
+    country = parsing.code(data.get("buyer_country")) or "CHN"
     if not COUNTRY.match(country):
         errors.setdefault("buyer_country", []).append(
             f"买方国别“{country}”须为 3 位大写字母代码（境内为 CHN）"
         )
     parsed["buyer_country"] = country
     for field, label in (("seller_region", "卖方行政区划代码"), ("buyer_region", "买方行政区划代码")):
-        region = values.code(data.get(field))
+        region = parsing.code(data.get(field))
         if region and not REGION.match(region):
             errors.setdefault(field, []).append(f"{label}“{region}”须为 6 位数字（GB/T 2260）")
         parsed[field] = region
@@ -180,17 +180,17 @@ def contract_errors(data: dict[str, Any], *, enterprise: Enterprise | None = Non
         ("valid_from", "合同有效期自"),
         ("valid_to", "合同有效期至"),
     ):
-        parsed[field] = values.collect(errors, field, values.date, data.get(field), label)
+        parsed[field] = parsing.collect(errors, field, parsing.date, data.get(field), label)
     if parsed["signed_on"] and parsed["signed_on"] > today:
         errors.setdefault("signed_on", []).append(f"签订日期 {parsed['signed_on']} 晚于今天 {today}")
     if parsed["valid_from"] and parsed["valid_to"] and parsed["valid_to"] < parsed["valid_from"]:
         errors.setdefault("valid_to", []).append(
             f"合同有效期至 {parsed['valid_to']} 早于有效期自 {parsed['valid_from']}"
         )
-    total = values.collect(
-        errors, "total_amount", values.money, data.get("total_amount"), "成交额", allow_zero=False
+    total = parsing.collect(
+        errors, "total_amount", parsing.money, data.get("total_amount"), "成交额", allow_zero=False
     )
-    tech = values.collect(errors, "tech_amount", values.money, data.get("tech_amount"), "技术交易额")
+    tech = parsing.collect(errors, "tech_amount", parsing.money, data.get("tech_amount"), "技术交易额")
     if total is not None and tech is not None and tech > total:
         errors.setdefault("tech_amount", []).append(
             f"技术交易额 {amount_text(tech)}超过成交额 {amount_text(total)}：技术交易额是成交额中技术部分的金额，"
@@ -200,7 +200,7 @@ def contract_errors(data: dict[str, Any], *, enterprise: Enterprise | None = Non
     parsed["payment_mode"] = _choice(
         errors,
         "payment_mode",
-        values.text(data.get("payment_mode")),
+        parsing.text(data.get("payment_mode")),
         PaymentMode.choices,
         "支付方式（民法典第八百四十六条）",
     )
@@ -222,12 +222,12 @@ def contract_create(data: dict[str, Any], *, user, enterprise: Enterprise | None
         **{k: v for k, v in parsed.items()},
         submitted_at=timezone.now(),
         is_demo=bool(data.get("is_demo")),
-        created_by=values.actor(user),
+        created_by=parsing.actor(user),
     )
     engine.start(contract, wf.CONTRACT)
     try:
         with transaction.atomic():
-            values.history_user(contract, user).save()
+            parsing.history_user(contract, user).save()
     except IntegrityError:
         # A concurrent application for the same contract got in between our check and the insert.
         existing = duplicate_of(parsed["seller_uscc"], parsed["contract_no"])
@@ -277,7 +277,7 @@ def contract_register(
     and its registration date (default today), and moves to 已登记. Refused when the number is not 16 digits or
     is taken, the date is in the future or before the signing, or the workflow refuses (permission, state)."""
     today = today or timezone.localdate()
-    given = values.code(registration_no)
+    given = parsing.code(registration_no)
     for attempt in range(REGISTER_ATTEMPTS):
         try:
             with transaction.atomic():
@@ -300,7 +300,7 @@ def contract_register(
 def _register(contract, *, user, given: str, registered_on, today: dt.date) -> TechContract:
     locked = _locked(contract)
     errors: dict[str, list[str]] = {}
-    on = values.collect(errors, "registered_on", values.date, registered_on or today, "登记日期")
+    on = parsing.collect(errors, "registered_on", parsing.date, registered_on or today, "登记日期")
     if on and on > today:
         errors.setdefault("registered_on", []).append(f"登记日期 {on} 晚于今天 {today}")
     if on and on < locked.signed_on:
@@ -324,8 +324,8 @@ def _register(contract, *, user, given: str, registered_on, today: dt.date) -> T
         raise ValidationError(errors)
     locked.registration_no = given or next_registration_no(on.year)
     locked.registered_on = on
-    locked.registered_by = values.actor(user)
-    values.history_user(locked, user).save(
+    locked.registered_by = parsing.actor(user)
+    parsing.history_user(locked, user).save(
         update_fields=["registration_no", "registered_on", "registered_by"]
     )
     engine.take(locked, wf.REGISTER, user, f"合同登记编号 {locked.registration_no}")
@@ -335,14 +335,14 @@ def _register(contract, *, user, given: str, registered_on, today: dt.date) -> T
 def _decide(
     contract: TechContract, name: str, *, user, reason: Any, required: bool, label: str
 ) -> TechContract:
-    reason = values.text(reason)
+    reason = parsing.text(reason)
     if required and not reason:
         raise ValidationError({"reason": f"{label}须说明原因"})
     with transaction.atomic():
         locked = _locked(contract)
         if reason:
             locked.decision_note = reason
-            values.history_user(locked, user).save(update_fields=["decision_note"])
+            parsing.history_user(locked, user).save(update_fields=["decision_note"])
         engine.take(locked, name, user, reason)
     return _sync(contract, locked)
 
@@ -403,19 +403,19 @@ def payment_plan_set(
     parsed = []
     for number, row in enumerate(rows, 1):
         where = f"第 {number} 期"
-        due = values.collect(errors, "milestones", values.date, row.get("due_date"), f"{where}计划付款日期")
-        amount = values.collect(
-            errors, "milestones", values.money, row.get("amount"), f"{where}计划金额", allow_zero=False
+        due = parsing.collect(errors, "milestones", parsing.date, row.get("due_date"), f"{where}计划付款日期")
+        amount = parsing.collect(
+            errors, "milestones", parsing.money, row.get("amount"), f"{where}计划金额", allow_zero=False
         )
         if due and due < locked.signed_on:
             errors.setdefault("milestones", []).append(
                 f"{where}计划付款日期 {due} 早于合同签订日期 {locked.signed_on}"
             )
-        row_note = values.text(row.get("note"))
+        row_note = parsing.text(row.get("note"))
         if len(row_note) > 200:
             errors.setdefault("milestones", []).append(f"{where}说明超过 200 个字符")
         parsed.append((due, amount, row_note))
-    note = values.text(note)
+    note = parsing.text(note)
     if len(note) > 300:
         errors.setdefault("note", []).append("付款计划说明超过 300 个字符")
     if rows and not errors:
@@ -433,10 +433,10 @@ def payment_plan_set(
     made = []
     for number, (due, amount, row_note) in enumerate(sorted(parsed, key=lambda r: r[0]), 1):
         m = PaymentMilestone(contract=locked, number=number, due_date=due, amount=amount, note=row_note)
-        values.history_user(m, user).save()
+        parsing.history_user(m, user).save()
         made.append(m)
     locked.plan_note = note
-    values.history_user(locked, user).save(update_fields=["plan_note"])
+    parsing.history_user(locked, user).save(update_fields=["plan_note"])
     contract.plan_note = note
     return made
 
@@ -457,8 +457,8 @@ def payment_record(
         errors.setdefault("state", []).append(
             f"合同当前状态为“{engine.state_label(contract)}”，登记后方可记录履约付款"
         )
-    value = values.collect(errors, "amount", values.money, amount, "本次付款金额", allow_zero=False)
-    on = values.collect(errors, "paid_on", values.date, paid_on, "付款日期")
+    value = parsing.collect(errors, "amount", parsing.money, amount, "本次付款金额", allow_zero=False)
+    on = parsing.collect(errors, "paid_on", parsing.date, paid_on, "付款日期")
     if on and on > today:
         errors.setdefault("paid_on", []).append(f"付款日期 {on} 晚于今天 {today}")
     if on and on < contract.signed_on:
@@ -473,6 +473,6 @@ def payment_record(
     latest = max(on, m.paid_on) if m.paid_on else on
     PaymentMilestone.objects.filter(pk=m.pk).update(paid_amount=F("paid_amount") + value, paid_on=latest)
     m.refresh_from_db()
-    values.history_user(m, user).save()  # the history row of this payment, with who recorded it
+    parsing.history_user(m, user).save()  # the history row of this payment, with who recorded it
     milestone.paid_amount, milestone.paid_on = m.paid_amount, m.paid_on
     return m

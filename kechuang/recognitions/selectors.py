@@ -40,7 +40,7 @@ from kechuang.recognitions.models import (
     TransformationProject,
     TransformationReview,
 )
-from kechuang.workflows.models import Workflow
+from kechuang.workflows.selectors import known_states
 
 ZERO = Decimal("0")
 MONEY_FIELD = DecimalField(max_digits=18, decimal_places=2)
@@ -95,17 +95,8 @@ def acting_enterprises(user) -> QuerySet[Enterprise]:
 
 
 def states_of(key: str) -> list[tuple[str, str]]:
-    """(state, label) of every published version of a workflow, in declaration order."""
-    from kechuang.workflows import engine
-
-    seen: dict[str, str] = {}
-    versions = list(Workflow.objects.filter(key=key).order_by("version"))
-    if not versions:
-        versions = [engine.current(key)]
-    for workflow in versions:
-        for state, label in workflow.definition.get("states", {}).items():
-            seen.setdefault(state, label)
-    return list(seen.items())
+    """(state, label) of every published version of a workflow, in the order the work goes."""
+    return known_states(key)
 
 
 # —— contracts ——————————————————————————————————————————————————————————————————————————————————————

@@ -28,11 +28,12 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from kechuang.core import parsing
 from kechuang.enterprises.choices import HitechField
 from kechuang.enterprises.models import Enterprise, IPAsset
 from kechuang.projects import review
 from kechuang.projects.models import ConflictKind, Expert, ExpertConflict
-from kechuang.recognitions import config, values
+from kechuang.recognitions import config
 from kechuang.recognitions import workflows as wf
 from kechuang.recognitions.choices import Exclusion, ReviewState
 from kechuang.recognitions.models import TransformationProject, TransformationReview
@@ -73,14 +74,14 @@ def project_errors(enterprise: Enterprise, data: dict[str, Any], ip_ids) -> tupl
     errors: dict[str, list[str]] = {}
     parsed: dict[str, Any] = {}
     for field, (label, limit, required) in TEXT_FIELDS.items():
-        value = values.text(data.get(field))
+        value = parsing.text(data.get(field))
         if required and not value:
             errors.setdefault(field, []).append(f"{label}必须填写")
         elif len(value) > limit:
             errors.setdefault(field, []).append(f"{label}“{value[:20]}…”超过 {limit} 个字符")
         parsed[field] = value
-    parsed["description"] = values.text(data.get("description"))
-    field = values.text(data.get("field"))
+    parsed["description"] = parsing.text(data.get("description"))
+    field = parsing.text(data.get("field"))
     if field and field not in HitechField.values:
         allowed = "、".join(f"{k} {v}" for k, v in HitechField.choices)
         errors.setdefault("field", []).append(
@@ -91,8 +92,8 @@ def project_errors(enterprise: Enterprise, data: dict[str, Any], ip_ids) -> tupl
     if first in (None, ""):
         parsed["first_transformed_on"] = None
     else:
-        parsed["first_transformed_on"] = values.collect(
-            errors, "first_transformed_on", values.date, first, "首次转化日期"
+        parsed["first_transformed_on"] = parsing.collect(
+            errors, "first_transformed_on", parsing.date, first, "首次转化日期"
         )
         today = timezone.localdate()
         if parsed["first_transformed_on"] and parsed["first_transformed_on"] > today:
@@ -145,12 +146,12 @@ def project_save(
     if errors:
         raise ValidationError(errors)
     if project is None:
-        project = TransformationProject(enterprise=enterprise, created_by=values.actor(user))
+        project = TransformationProject(enterprise=enterprise, created_by=parsing.actor(user))
         project.is_demo = bool(data.get("is_demo"))
         engine.start(project, wf.PROJECT)
     for name, value in parsed.items():
         setattr(project, name, value)
-    values.history_user(project, user).save()
+    parsing.history_user(project, user).save()
     project.core_ip.set(ips)
     return project
 
@@ -190,13 +191,13 @@ def project_submit(
     name = wf.RESUBMIT if locked.state == "returned" else wf.SUBMIT
     locked.applied_on = today or timezone.localdate()
     locked.submitted_at = timezone.now()
-    values.history_user(locked, user).save(update_fields=["applied_on", "submitted_at"])
+    parsing.history_user(locked, user).save(update_fields=["applied_on", "submitted_at"])
     engine.take(locked, name, user, f"申请日期 {locked.applied_on}")
     return _sync(project, locked)
 
 
 def _step(project, name: str, *, user, reason: Any, required: str = "", **fields) -> TransformationProject:
-    reason = values.text(reason)
+    reason = parsing.text(reason)
     if required and not reason:
         raise ValidationError({"reason": required})
     with transaction.atomic():
@@ -204,7 +205,7 @@ def _step(project, name: str, *, user, reason: Any, required: str = "", **fields
         if fields:
             for key, value in fields.items():
                 setattr(locked, key, value)
-            values.history_user(locked, user).save(update_fields=list(fields))
+            parsing.history_user(locked, user).save(update_fields=list(fields))
         engine.take(locked, name, user, reason)
     return _sync(project, locked)
 
@@ -215,12 +216,12 @@ def project_return(project: TransformationProject, *, user, reason: Any) -> Tran
 
 def project_recommend(project: TransformationProject, *, user, opinion: Any = "") -> TransformationProject:
     """区科委推荐 (the district accepts and recommends to 市科委), with its opinion."""
-    opinion = values.text(opinion)
+    opinion = parsing.text(opinion)
     return _step(project, wf.RECOMMEND, user=user, reason=opinion, district_opinion=opinion)
 
 
 def project_reject(project: TransformationProject, *, user, reason: Any) -> TransformationProject:
-    reason = values.text(reason)
+    reason = parsing.text(reason)
     return _step(
         project, wf.REJECT, user=user, reason=reason, required="不予认定须说明原因", decision_note=reason
     )
@@ -238,18 +239,18 @@ def exclusion_judge(
         raise ValidationError(
             {"state": f"项目当前状态为“{engine.state_label(locked)}”，只有已提交或已推荐的项目可以判断"}
         )
-    exclusion = values.text(exclusion)
+    exclusion = parsing.text(exclusion)
     labels = dict(Exclusion.choices)
     if exclusion not in labels:
         allowed = "、".join(f"{v}（{k}）" for k, v in labels.items())
         raise ValidationError({"exclusion": f"不予认定情形“{exclusion}”不存在，可选：{allowed}"})
-    note = values.text(note)
+    note = parsing.text(note)
     if exclusion != Exclusion.NOT_JUDGED and not note:
         raise ValidationError({"exclusion_note": "请写明判断依据（如产品的新颖性、销售规模、产品类别）"})
     if len(note) > 300:
         raise ValidationError({"exclusion_note": "判断说明超过 300 个字符"})
     locked.exclusion, locked.exclusion_note = exclusion, note
-    values.history_user(locked, user).save(update_fields=["exclusion", "exclusion_note"])
+    parsing.history_user(locked, user).save(update_fields=["exclusion", "exclusion_note"])
     return _sync(project, locked)
 
 
@@ -266,12 +267,12 @@ def project_recognise(
     checks the conditions, the exclusions judgement and the expert reviews."""
     today = today or timezone.localdate()
     errors: dict[str, list[str]] = {}
-    number = values.code(certificate_no)
+    number = parsing.code(certificate_no)
     if not number:
         errors.setdefault("certificate_no", []).append("证书编号必须填写")
     elif len(number) > 40:
         errors.setdefault("certificate_no", []).append(f"证书编号“{number}”超过 40 个字符")
-    on = values.collect(errors, "recognised_on", values.date, recognised_on, "认定日期")
+    on = parsing.collect(errors, "recognised_on", parsing.date, recognised_on, "认定日期")
     if on and on > today:
         errors.setdefault("recognised_on", []).append(f"认定日期 {on} 晚于今天 {today}")
     if on and project.applied_on and on < project.applied_on:
@@ -293,7 +294,7 @@ def project_recognise(
             certificate_no=number,
             recognised_on=on,
             valid_until=valid_until(on),
-            decision_note=values.text(note),
+            decision_note=parsing.text(note),
         )
     except IntegrityError:
         raise ValidationError({"certificate_no": f"证书编号 {number} 已被同时登记，请核对"}) from None
@@ -364,10 +365,10 @@ def review_assign(project: TransformationProject, expert: Expert, *, user) -> Tr
                 "expert": f"专家{expert.name}已在“{locked.name}”的评审名单中（{existing.get_state_display()}），不能重复分配"
             }
         )
-    item = TransformationReview(project=locked, expert=expert, assigned_by=values.actor(user))
+    item = TransformationReview(project=locked, expert=expert, assigned_by=parsing.actor(user))
     try:
         with transaction.atomic():
-            values.history_user(item, user).save()
+            parsing.history_user(item, user).save()
     except IntegrityError:
         raise ValidationError({"expert": f"专家{expert.name}已被同时分配到该项目"}) from None
     return item
@@ -413,7 +414,7 @@ def review_submit(
         raise ValidationError({"state": f"项目当前状态为“{engine.state_label(current.project)}”，评审已结束"})
     criteria = sheet()
     errors: dict[str, Any] = dict(review.score_errors(criteria, scores or {}))
-    opinion = values.text(opinion)
+    opinion = parsing.text(opinion)
     if not opinion:
         errors["opinion"] = "评审意见必须填写"
     if recommend not in (True, False):
@@ -426,7 +427,7 @@ def review_submit(
     current.recommend = recommend
     current.state = ReviewState.SUBMITTED
     current.submitted_at = timezone.now()
-    values.history_user(current, user).save()
+    parsing.history_user(current, user).save()
     return current
 
 
@@ -436,7 +437,7 @@ def review_withdraw(item: TransformationReview, *, reason: Any, user) -> Transfo
     本人申明回避 is recorded against the applying enterprise (so the expert is not assigned to its projects or
     proposed for its 科技计划 applications)."""
     current = _locked_review(item)
-    reason = values.text(reason)
+    reason = parsing.text(reason)
     if not _may_act_for(current, user):
         raise ValidationError({"expert": "只有受邀专家本人可以申明回避"})
     if not reason:
@@ -447,7 +448,7 @@ def review_withdraw(item: TransformationReview, *, reason: Any, user) -> Transfo
         raise ValidationError({"state": f"评审状态为“{current.get_state_display()}”，不能申明回避"})
     current.state = ReviewState.WITHDRAWN
     current.opinion = reason
-    values.history_user(current, user).save(update_fields=["state", "opinion"])
+    parsing.history_user(current, user).save(update_fields=["state", "opinion"])
     ExpertConflict.objects.get_or_create(
         expert=current.expert,
         enterprise=current.project.enterprise,

@@ -94,7 +94,7 @@ def _areas_out(areas: list[selectors.AreaResult]) -> list[dict[str, Any]]:
 
 @router.get(
     "/runs",
-    response={200: list[schemas.RunOut], **GUARDED, 422: ValidationErrors},
+    response={200: list[schemas.TieringRunOut], **GUARDED, 422: ValidationErrors},
     summary="评估批次列表",
     operation_id="tiering_run_list",
 )
@@ -107,7 +107,7 @@ def run_list(request):
 
 @router.get(
     "/runs/{int:run_id}",
-    response={200: schemas.RunOut, **ONE},
+    response={200: schemas.TieringRunOut, **ONE},
     summary="评估批次详情（含进度）",
     operation_id="tiering_run_retrieve",
 )
@@ -118,7 +118,7 @@ def run_retrieve(request, run_id: int):
 
 @router.post(
     "/runs",
-    response={201: schemas.RunOut, **GUARDED, 422: ValidationErrors},
+    response={201: schemas.TieringRunOut, **GUARDED, 422: ValidationErrors},
     summary="发起梯度评估（科委业务人员）",
     operation_id="tiering_run_create",
 )

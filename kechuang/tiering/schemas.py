@@ -19,7 +19,7 @@ STATUS_DOC = "结果：met 满足 / not_met 不满足 / unknown 待定（所需�
 # --- runs ----------------------------------------------------------------------------------------------------
 
 
-class RunOut(Schema):
+class TieringRunOut(Schema):
     id: int
     assessed_on: date = Field(
         description="评价日期：年度数据取其前三个年度（y−1、y−2、y−3），资质按该日是否在有效期内"

@@ -278,7 +278,7 @@ def application_create(request, payload: schemas.ApplicationIn):
     summary="申请的流程操作：提交、重新提交、退回、不予批准、撤回",
     operation_id="vouchers_application_transition",
 )
-def application_transition(request, application_id: int, name: str, payload: schemas.ReasonIn):
+def application_transition(request, application_id: int, name: str, payload: schemas.VoucherReasonIn):
     """name：submit、resubmit（申请企业的用户）；return、reject（科委，须写理由）；withdraw（申请企业的用户）。
     批准用 POST /applications/{id}/approve。"""
     application = _application(request, application_id)
@@ -478,7 +478,7 @@ def redemption_create(request, payload: schemas.RedemptionIn):
     summary="兑付的流程操作：核验通过、不予兑付（科委）",
     operation_id="vouchers_redemption_transition",
 )
-def redemption_transition(request, redemption_id: int, name: str, payload: schemas.ReasonIn):
+def redemption_transition(request, redemption_id: int, name: str, payload: schemas.VoucherReasonIn):
     """name：verify（有未处理预警时为 422）、refuse（须写理由；抵扣额退回创新券余额）。"""
     redemption = _redemption(request, redemption_id)
     if name not in REDEMPTION_STEPS:

@@ -6,22 +6,13 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from ninja import Field, Schema
-from pydantic import ConfigDict
 
+from kechuang.core.api_schemas import InputSchema, PageQuery  # noqa: F401 (re-exported for the app's api)
 from kechuang.vouchers.models import FlagKind, ProviderKind
 
 YUAN = '单位：元（十进制字符串，如 "1234.50"）'
 KIND_DOC = "服务类别：" + "、".join(f"{v}（{label}）" for v, label in ProviderKind.choices)
 FLAG_DOC = "预警类别：" + "、".join(f"{v}（{label}）" for v, label in FlagKind.choices)
-
-
-class InputSchema(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-
-class PageQuery(Schema):
-    limit: int = Field(100, ge=1, description="每页条数，默认 100，至多 500（超过按 500）")
-    offset: int = Field(0, ge=0, description="跳过的条数")
 
 
 class TransitionOut(Schema):
@@ -32,7 +23,7 @@ class TransitionOut(Schema):
     reason: str = Field(description="不能执行的原因（中文）；能执行时为空字符串")
 
 
-class ReasonIn(InputSchema):
+class VoucherReasonIn(InputSchema):
     reason: str = Field("", max_length=2000, description="说明；退回、不予批准、不予兑付时必填")
 
 

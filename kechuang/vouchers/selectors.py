@@ -32,7 +32,7 @@ from kechuang.vouchers.models import (
     VoucherApplication,
     VoucherScheme,
 )
-from kechuang.workflows.models import Workflow
+from kechuang.workflows.selectors import known_states
 
 ZERO = Decimal("0")
 MONEY_FIELD = DecimalField(max_digits=16, decimal_places=2)
@@ -219,15 +219,8 @@ APPLICATION_SORTS = {
 
 
 def workflow_states(key: str) -> list[tuple[str, str]]:
-    """(state, label) of every published version of workflow `key`, in declaration order."""
-    from kechuang.workflows import engine
-
-    engine.current(key)
-    seen: dict[str, str] = {}
-    for workflow in Workflow.objects.filter(key=key).order_by("version"):
-        for state, label in workflow.definition.get("states", {}).items():
-            seen.setdefault(state, label)
-    return list(seen.items())
+    """(state, label) of every published version of workflow `key`, in the order the work goes."""
+    return known_states(key)
 
 
 @dataclass

@@ -185,6 +185,21 @@ def ordered_states(definition: dict) -> list[str]:
     return [s for s in order if s in sources] + [s for s in order if s not in sources]  # final states last
 
 
+def known_states(key: str) -> list[tuple[str, str]]:
+    """(state, label) of every state workflow `key` has had: the app's declared default in the order the work
+    goes, then any state a later published version added (the first label of a state wins). For the state
+    filters of lists, which must offer the states of objects still on older versions."""
+    engine.current(key)
+    definitions = [engine.REGISTRY[key].default] if key in engine.REGISTRY else []
+    definitions += [w.definition for w in Workflow.objects.filter(key=key).order_by("version")]
+    seen: dict[str, str] = {}
+    for definition in definitions:
+        states = definition.get("states") or {}
+        for state in ordered_states(definition):
+            seen.setdefault(state, states[state])
+    return list(seen.items())
+
+
 def definition_json(definition: dict) -> str:
     """The definition as an officer edits it: keys in a fixed order, states in the order the work goes."""
     states = definition.get("states") or {}

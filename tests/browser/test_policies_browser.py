@@ -90,8 +90,9 @@ def test_an_officer_publishes_an_item_runs_it_confirms_and_the_enterprise_accept
     log_in(page, live_server, "officer")
 
     # 1. The library, searched in Chinese.
+    page.click("nav.mainnav summary:text-is('政策与创新券')")  # the top bar's menu (base.html) opens
     with page.expect_navigation():
-        page.click("nav.mainnav >> text=政策")
+        page.click("nav.mainnav a:text-is('政策')")
     page.fill("#q", "高新技术企业")
     with page.expect_navigation():
         page.click("form.filters button[type=submit]")
@@ -196,3 +197,126 @@ def test_an_officer_publishes_an_item_runs_it_confirms_and_the_enterprise_accept
     gaps = page.inner_text("#with-gaps")
     assert "专精特新“小巨人”企业研发奖励" in gaps and "取得有效的专精特新“小巨人”企业证书" in gaps
     shot(page, "53-enterprise-benefits")
+
+
+def _figures_file(*rows) -> bytes:
+    from openpyxl import Workbook
+
+    from kechuang.policies import figures
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = figures.SHEET
+    sheet.append(list(figures.COLUMNS))
+    for row in rows:
+        sheet.append(list(row))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def test_an_officer_imports_period_figures_and_exports_a_long_payment_list_in_the_background(
+    page, live_server, registry, monkeypatch
+):
+    """The officer imports 贷款利息 from .xlsx (a negative amount refused first, by its Excel row, nothing saved),
+    then exports a payment list too long for one request: queued, its progress page, the download."""
+    from kechuang.policies import exporting
+    from kechuang.policies.models import PaymentExport, PolicyFigure
+
+    key = registry
+    year = str(timezone.localdate().year)
+    other = Enterprise.objects.exclude(pk=key.pk).order_by("pk").first()
+    page.set_default_timeout(60000)
+    log_in(page, live_server, "officer")
+    page.goto(f"{live_server.url}/policies/figures/?period={year}")
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    before = PolicyFigure.objects.count()
+
+    page.fill("#import-period", year)
+    page.set_input_files(
+        "#import-file",
+        files=[
+            {
+                "name": "贷款利息.xlsx",
+                "mimeType": xlsx,
+                "buffer": _figures_file(
+                    (key.uscc, key.name, year, "贷款利息支出", "325,000", "农商行"),
+                    (other.uscc, other.name, year, "贷款利息支出", "-1", "农商行"),
+                ),
+            }
+        ],
+    )
+    with page.expect_navigation():
+        page.click("#figure-import-submit")
+    errors = page.inner_text("#import-errors")
+    assert "文件有 1 行共 1 处错误，未导入任何数据" in errors
+    assert "金额（元） -1 元为负数，金额不能为负" in page.inner_text("#import-errors tr[data-row='3']")
+    assert PolicyFigure.objects.count() == before
+
+    page.fill("#import-period", year)
+    page.set_input_files(
+        "#import-file",
+        files=[
+            {
+                "name": "贷款利息.xlsx",
+                "mimeType": xlsx,
+                "buffer": _figures_file(
+                    (key.uscc, key.name, year, "贷款利息支出", "325,000", "农商行"),
+                    (other.uscc, other.name, year, "贷款利息支出", "1,000", "农商行"),
+                ),
+            }
+        ],
+    )
+    with page.expect_navigation():
+        page.click("#figure-import-submit")
+    assert f"导入 {year}年度的数据 2 行" in page.inner_text(".messages")
+    assert PolicyFigure.objects.get(enterprise=key, period=year, name="loan_interest").value == Decimal(
+        "325000"
+    )
+    page.fill("#q", key.name)
+    with page.expect_navigation():
+        page.click("form.filters button[type=submit]")
+    assert "32.5万元" in page.inner_text("#figure-list")
+    shot(page, "54-policy-figures")
+
+    # A run granting every enterprise in business: its payment list is longer than one request writes.
+    officer = User.objects.get(username="officer")
+    item = services.item_save(
+        item=PolicyItem(
+            document=PolicyDocument.objects.get(number="沪松府〔2025〕150号"),
+            name="在营企业补贴（浏览器测试）",
+            kind="subsidy",
+            eligibility=[],
+            formula="10000",
+            effective_from=dt.date(2025, 11, 11),
+        ),
+        user=officer,
+    )
+    services.item_transition(item=item, name="publish", user=officer)
+    item.refresh_from_db()
+    run = services.run_now(item=item, period_text=year, user=officer)
+    services.run_transition(run=run, name="confirm", user=officer)
+    granted = Benefit.objects.filter(run=run, state="confirmed").count()
+    monkeypatch.setattr(exporting, "PAYMENT_SYNC_MAX", 10)
+    assert granted > 10
+
+    page.goto(f"{live_server.url}/policies/runs/{run.pk}/")
+    with page.expect_navigation():
+        page.click("#payment-export")
+    assert page.inner_text("#payment-rows") == str(granted)
+    with page.expect_navigation():
+        page.click("#payment-export-start")
+    job = PaymentExport.objects.get(run=run)
+    page.wait_for_selector("#payment-export-download")
+    assert f"已写入 {granted} / {granted} 户（100%）" in page.inner_text("#payment-export-progress")
+    assert f"已生成兑付名单：{granted} 户" in page.inner_text("#payment-export-message")
+    shot(page, "55-payment-export")
+    with page.expect_download() as download:
+        page.click("#payment-export-download")
+    rows = list(
+        load_workbook(io.BytesIO(Path(download.value.path()).read_bytes()))["兑付名单"].iter_rows(
+            values_only=True
+        )
+    )
+    assert len(rows) == 1 + granted + 1 and rows[-1][1] == "合计" and rows[-1][5] == 10000 * granted
+    assert job.pk and PaymentExport.objects.get(pk=job.pk).status == "done"

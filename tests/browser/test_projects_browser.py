@@ -149,9 +149,8 @@ def shot(page, name: str) -> None:
 
 
 def log_in(page, live_server, username: str, then: str = "") -> None:
-    """Log in afresh as `username`; `then`: the page asked for (an expert follows the link to its review tasks:
-    after a plain login, settings.LOGIN_REDIRECT_URL sends every role to the registry, which experts may not
-    see)."""
+    """Log in afresh as `username`; `then`: the page asked for (an expert follows the link to its review tasks;
+    after a plain login each role lands on its start page, kechuang/core/start.py)."""
     page.context.clear_cookies()
     page.goto(live_server.url + "/accounts/login/" + (f"?next={then}" if then else ""))
     page.fill("#id_username", username)
@@ -337,6 +336,7 @@ def fill_budget(page, **subsidies) -> None:
 
 def alice_applies(page, live_server, call_pk, tmp_path) -> int:
     log_in(page, live_server, "alice")
+    page.click("nav summary:text-is('项目')")  # the top bar's menu (base.html) opens
     click(page, "nav >> text=项目申报")
     card = page.locator(f"section[data-call='{call_pk}']")
     assert CALL_TITLE in card.inner_text() and "单项资助上限 50.00 万元" in card.inner_text()
@@ -429,6 +429,7 @@ def formal_review(page, live_server, app1, app2) -> None:
     waiting = inbox(page, live_server)
     for app in (app1, app2):
         assert waiting[f"projects.application:{app}"] == ["退回修改", "形式审查通过", "形式审查不通过"]
+    page.click("nav summary:text-is('项目')")  # the top bar's menu (base.html) opens
     click(page, "nav >> text=科技计划")
     click(page, ".pagehead >> text=形式审查")
     assert page.inner_text("#queue-table").count("审查") == 2

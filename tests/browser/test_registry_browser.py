@@ -65,6 +65,7 @@ def test_officer_imports_a_file_with_one_bad_row_and_reads_the_report(page, live
     from kechuang.enterprises.models import Enterprise
 
     log_in(page, live_server, "carol", "pass-carol")
+    page.click("nav summary:text-is('企业')")  # the top bar's menu (base.html) opens
     page.click("nav >> text=数据导入")
     page.wait_for_selector("text=下载模板")
     screenshot("04-import-page")

@@ -29,7 +29,8 @@ def login(client, password, username="zhang"):
 
 def test_it_logs_in_and_lands_on_the_registry(client, officer):
     response = login(client, "correct-horse-1")
-    assert response.status_code == 302 and response["Location"] == reverse("enterprises:list")
+    assert response.status_code == 302 and response["Location"] == reverse("home")
+    assert client.get(reverse("home"))["Location"] == reverse("enterprises:list")
 
 
 def test_a_wrong_password_says_so_in_chinese(client, officer):

@@ -378,3 +378,31 @@ def test_demo_accounts_are_refused_in_production(demo_data, settings):
     with pytest.raises(CommandError, match="DEBUG=False"):
         call_command("demo_accounts", stdout=io.StringIO())
     assert not User.objects.exists()
+
+
+@pytest.mark.django_db
+def test_reset_after_an_assessment_deletes_the_old_enterprises_assessments():
+    from kechuang.tiering.models import Assessment
+
+    call_command("demo", "--enterprises", "20", stdout=io.StringIO())
+    call_command("assess", stdout=io.StringIO())
+    assert Assessment.objects.exists()
+    call_command("demo", "--enterprises", "20", "--reset", stdout=io.StringIO())
+    assert not Assessment.objects.exists()  # they were of the deleted enterprises
+    assert Enterprise.objects.filter(is_demo=True).count() == 40
+
+
+@pytest.mark.django_db
+def test_reset_refuses_and_changes_nothing_when_a_person_made_a_record_about_a_demo_enterprise():
+    from kechuang.matching.models import Demand
+    from tests.matching.fixtures import demand_values
+
+    call_command("demo", "--enterprises", "20", stdout=io.StringIO())
+    before, digest = counts(), checksum()
+    Demand.objects.create(enterprise=Enterprise.objects.filter(is_demo=True).first(), state="draft", **demand_values())
+    with pytest.raises(CommandError) as refused:
+        call_command("demo", "--enterprises", "20", "--reset", stdout=io.StringIO())
+    assert "示例企业已被其他记录引用（技术需求 1 条）" in str(refused.value)
+    assert "make clean" in str(refused.value)
+    assert counts() == before and checksum() == digest
+    assert Demand.objects.count() == 1

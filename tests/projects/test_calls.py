@@ -421,3 +421,8 @@ def test_editing_an_applied_call_without_touching_the_locked_fields_saves(cf, cl
     assert response.status_code == 302, response.content.decode()[:2000]
     cf.call.refresh_from_db()
     assert cf.call.guide == "补充：附件须加盖公章。"
+
+
+def test_a_call_names_its_year_once():
+    assert str(Call(year=2026, title="2026年度科技小巨人工程")) == "2026年度科技小巨人工程"
+    assert str(Call(year=2026, title="科技小巨人工程")) == "2026年度 科技小巨人工程"

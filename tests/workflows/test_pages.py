@@ -263,3 +263,26 @@ def test_versions_and_the_log_are_read_only_in_the_admin(admin_client, wf):
     assert page.status_code == 200 and b'name="_save"' not in page.content
     assert client.post(f"/admin/workflows/workflow/{version.pk}/delete/", {"post": "yes"}).status_code == 403
     assert Workflow.objects.filter(pk=version.pk).exists()
+
+
+@pytest.mark.django_db
+def test_known_states_follow_the_work_whatever_order_the_database_keeps_and_add_later_versions_states():
+    engine.current(APPLICATION)
+    reversed_keys = dict(reversed(list(APPLICATION_DEFAULT["states"].items())))  # as jsonb may give them back
+    Workflow.objects.filter(key=APPLICATION, version=1).update(
+        definition=APPLICATION_DEFAULT | {"states": reversed_keys}
+    )
+    later = dict(APPLICATION_DEFAULT)
+    later["states"] = {"on_hold": "暂缓", **APPLICATION_DEFAULT["states"]}
+    later["transitions"] = [
+        *APPLICATION_DEFAULT["transitions"],
+        {"name": "hold", "label": "暂缓", "from": ["submitted"], "to": "on_hold", "permission": "", "guards": []},
+    ]
+    Workflow.objects.create(key=APPLICATION, version=2, definition=later)
+    known = selectors.known_states(APPLICATION)
+    assert [state for state, _ in known[: len(APPLICATION_DEFAULT["states"])]] == selectors.ordered_states(
+        APPLICATION_DEFAULT
+    )
+    assert known[0][0] == APPLICATION_DEFAULT["initial"]
+    assert known[-1] == ("on_hold", "暂缓")
+    assert len(known) == len(APPLICATION_DEFAULT["states"]) + 1

@@ -44,8 +44,18 @@ class Command(BaseCommand):
         if not print_table:
             return
         base = url.rstrip("/") + "/"
-        body = [[r.account.role.name, r.account.username, demo.DEMO_PASSWORD, r.sees] for r in rows]
+        provider = demo.provider_account_row()
+        shown = [*rows, provider] if provider else rows
+        body = [[r.account.role.name, r.account.username, demo.DEMO_PASSWORD, r.sees] for r in shown]
         self.stdout.write("")
-        self.stdout.write(f"打开 {base}accounts/login/ ，用下表任一账号登录；科委业务人员还可进入管理后台 {base}admin/")
-        self.stdout.write(table(["角色", "用户名", "密码", "能看到什么"], body))
+        self.stdout.write(
+            f"打开 {base}accounts/login/ ，用下表任一账号登录，登录后进入本角色的首页；"
+            f"科委业务人员还可进入管理后台 {base}admin/"
+        )
+        self.stdout.write(table(["角色", "用户名", "密码", "能看到什么、能做什么"], body))
+        if provider is None:
+            self.stdout.write(
+                f"服务机构（创新券）示例账号 {demo.PROVIDER_ACCOUNT.username} 由 kechuang demo_vouchers 创建"
+                "（须先运行本命令），密码相同。"
+            )
         self.stdout.write("以上账号和密码仅供演示，是公开的，切勿在生产环境使用。企业数据均为合成的示例数据。")

@@ -1,5 +1,6 @@
-"""Parsing what users type (amounts, dates, text) into values, each refusal a Chinese message naming the field
-and the value; and amounts in words for the messages (万元 as the documents write them, with the exact yuan)."""
+"""Reading what users type (amounts in yuan to the 分, percentages, dates, text, codes) into values, each refusal a
+Chinese message naming the field and the value; amounts written out for messages. Every app's services use these,
+so the same input gets the same answer everywhere."""
 
 from __future__ import annotations
 
@@ -14,6 +15,13 @@ from kechuang.core.money import format_wan
 
 CENT = Decimal("0.01")
 MAX_AMOUNT = Decimal("1e14")  # MONEY: 16 digits, 2 decimals
+
+
+def yuan(value: Decimal | None) -> str:
+    """1234567.5 → "1,234,567.50 元"."""
+    if value is None:
+        return "—"
+    return f"{Decimal(value):,.2f} 元"
 
 
 def amount_text(value: Decimal | None) -> str:
@@ -44,6 +52,21 @@ def money(value: Any, label: str, *, allow_zero: bool = True) -> Decimal:
     return number.quantize(CENT)
 
 
+def percent(value: Any, label: str) -> Decimal:
+    """A share in % of (0, 100], at most two decimals; "5%" reads as 5."""
+    if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
+        raise ValidationError(f"{label}必须填写")
+    try:
+        number = value if isinstance(value, Decimal) else Decimal(str(value).strip().rstrip("%"))
+    except InvalidOperation:
+        raise ValidationError(f"{label}“{value}”不是数字") from None
+    if not number.is_finite() or not Decimal(0) < number <= Decimal(100):
+        raise ValidationError(f"{label} {value} 须大于 0 且不超过 100（单位：%）")
+    if number != number.quantize(CENT):
+        raise ValidationError(f"{label} {value} 超过两位小数")
+    return number.quantize(CENT)
+
+
 def date(value: Any, label: str) -> dt.date:
     if isinstance(value, dt.datetime):
         return value.date()
@@ -61,6 +84,15 @@ def text(value: Any) -> str:
     if value is None:
         return ""
     return str(value).strip()
+
+
+def required_text(errors: dict, field: str, value: Any, label: str, max_length: int) -> str:
+    value = text(value)
+    if not value:
+        errors.setdefault(field, []).append(f"{label}必须填写")
+    elif len(value) > max_length:
+        errors.setdefault(field, []).append(f"{label}“{value[:20]}…”超过 {max_length} 个字符")
+    return value
 
 
 def code(value: Any) -> str:
