@@ -7,6 +7,12 @@ issued on or before it and not past its last valid day), optionally within a par
 A year's figure of 认定登记 (YearTotal: 高转项目认定数量, 技术合同成交额) is counted from the recognitions records
 instead: on a date, the records of that date's year up to it (year to date; 31 December gives the whole year).
 It has no breakdown by enterprise (`by_registry` False); its drill-down is the records' own list.
+
+校企双向发榜成功对接项目 (SuccessfulDockings) is counted the same way from the dockings of 双向发榜 (kechuang/matching):
+on a date, the dockings whose 签约日期 falls in that date's year up to it and that are 签约 or 落地 now (a docking
+moved on to 落地 stays one; one signed and then declined, 未成, no longer counts), within a park by the demand's
+enterprise. Its drill-down is the docking list filtered to those dockings. Unlike the recognitions figures it is
+remembered (cached) until a docking or the registry changes.
 """
 
 from __future__ import annotations
@@ -26,6 +32,8 @@ from django.urls import reverse
 from kechuang.enterprises.choices import QualificationKind as Kind
 from kechuang.enterprises.choices import QualificationLevel as Level
 from kechuang.enterprises.models import Enterprise, Qualification
+from kechuang.matching.models import Docking
+from kechuang.matching.workflows import SUCCESSFUL_DOCKING_STATES
 
 
 @dataclass(frozen=True)
@@ -34,6 +42,8 @@ class Computed:
     kinds: tuple[str, ...]
     levels: tuple[str, ...] = ()  # empty: any level
     by_registry: ClassVar[bool] = True  # enterprises holding qualifications: broken down by park and field
+    source_name: ClassVar[str] = "企业库"  # where the number is counted, on the pages
+    drilldown_label: ClassVar[str] = "企业明细"
 
     def qualifications(self) -> QuerySet[Qualification]:
         found = Qualification.objects.filter(kind__in=self.kinds)
@@ -92,9 +102,19 @@ def registry_state() -> tuple:
     )
 
 
-def cached(key: tuple, compute):
-    """compute(), remembered for the registry as it is now."""
-    name = "computed:" + hashlib.sha256(repr((key, registry_state())).encode()).hexdigest()
+def docking_state() -> tuple:
+    """The registry's state and the dockings': every docking step (matching.services) saves the docking with a
+    history row, so a transition (签约, 落地, 未成) or a new or deleted docking gives a higher history id."""
+    return (
+        *registry_state(),
+        Docking.objects.aggregate(last=Max("pk"))["last"],
+        Docking.history.aggregate(last=Max("history_id"))["last"],
+    )
+
+
+def cached(key: tuple, compute, state=registry_state):
+    """compute(), remembered for the data as it is now: `state()` (default: the registry's) is part of the key."""
+    name = "computed:" + hashlib.sha256(repr((key, state())).encode()).hexdigest()
     found = cache.get(name)
     if found is None:
         found = compute()
@@ -118,6 +138,8 @@ class YearTotal:
     scale: Decimal = Decimal(1)
     places: int = 0
     by_registry: ClassVar[bool] = False
+    source_name: ClassVar[str] = "认定登记记录"  # where the number is counted, on the pages
+    drilldown_label: ClassVar[str] = "记录明细"
 
     def _within(self, on: dt.date) -> Q:
         return Q(**{f"{self.date_field}__gte": dt.date(on.year, 1, 1), f"{self.date_field}__lte": on})
@@ -156,7 +178,55 @@ class YearTotal:
         return f"{reverse(self.list_url)}?year={on.year}&state={self.state}"
 
 
-COMPUTED: dict[str, Computed | YearTotal] = {
+@dataclass(frozen=True)
+class SuccessfulDockings:
+    """校企双向发榜成功对接项目: on a date, the dockings signed (签约日期) in its year up to it that are 签约 or 落地
+    now (see the module's docstring); within a park (with its sub-parks), those of its enterprises' demands."""
+
+    definition: str
+    list_url: str = "matching:docking-board"  # filtered by ?state=successful&signed_year=
+    by_registry: ClassVar[bool] = False
+    source_name: ClassVar[str] = "对接记录"
+    drilldown_label: ClassVar[str] = "对接明细"
+
+    @staticmethod
+    def _within(on: dt.date) -> Q:
+        return Q(signed_on__gte=dt.date(on.year, 1, 1), signed_on__lte=on)
+
+    def _found(self, park_ids: Iterable[int] | None) -> QuerySet[Docking]:
+        found = Docking.objects.filter(state__in=SUCCESSFUL_DOCKING_STATES)
+        return found.filter(demand__enterprise__park_id__in=list(park_ids)) if park_ids is not None else found
+
+    def records(self, on: dt.date, park_ids: Iterable[int] | None = None) -> QuerySet[Docking]:
+        """The dockings behind the value on `on`."""
+        return self._found(park_ids).filter(self._within(on))
+
+    def value(self, on: dt.date, park_ids: Iterable[int] | None = None) -> int:
+        return self.values([on], park_ids)[on]
+
+    def values(self, dates: Iterable[dt.date], park_ids: Iterable[int] | None = None) -> dict[dt.date, int]:
+        """The value on each of several dates, in one query, remembered until a docking or the registry changes."""
+        dates = list(dates)
+        parks = sorted(park_ids) if park_ids is not None else None
+        return cached(
+            ("successful_dockings", tuple(dates), parks),
+            lambda: self._values(dates, parks),
+            state=docking_state,
+        )
+
+    def _values(self, dates: list[dt.date], park_ids: list[int] | None) -> dict[dt.date, int]:
+        if not dates:
+            return {}
+        counts = self._found(park_ids).aggregate(
+            **{f"d{i}": Count("pk", filter=self._within(on)) for i, on in enumerate(dates)}
+        )
+        return {on: counts[f"d{i}"] or 0 for i, on in enumerate(dates)}
+
+    def records_url(self, on: dt.date) -> str:
+        return f"{reverse(self.list_url)}?state=successful&signed_year={on.year}&sort=-signed"
+
+
+COMPUTED: dict[str, Computed | YearTotal | SuccessfulDockings] = {
     "hnte_valid": Computed("持有有效期内高新技术企业证书的企业数", (Kind.HNTE,)),
     "tech_sme_valid": Computed("入库有效期内的科技型中小企业数", (Kind.TECH_SME,)),
     "innovative_sme_valid": Computed("有效期内的创新型中小企业数", (Kind.INNOVATIVE_SME,)),
@@ -192,5 +262,9 @@ COMPUTED: dict[str, Computed | YearTotal] = {
         amount_field="total_amount",
         scale=Decimal(100_000_000),
         places=4,
+    ),
+    # 双向发榜 (kechuang/matching): dockings that reached 签约 in the year.
+    "two_way_listing_projects": SuccessfulDockings(
+        "当年校企双向发榜成功对接的项目数（按签约日期，当年 1 月 1 日起至该日；现为签约或落地的对接，签约后未成的不计）"
     ),
 }

@@ -72,7 +72,9 @@ def registry_values(
             on.year,
             float(values[on]),
             "registry",
-            "企业库实时计算" if on == today else f"企业库（{on.isoformat()}）",
+            f"{computed.source_name}实时计算"
+            if on == today
+            else f"{computed.source_name}（{on.isoformat()}）",
             on,
         )
         for on in dates
@@ -216,7 +218,8 @@ CHARTS_SHOWN = (
 def source_text(point: Point) -> str:
     """Where a value comes from, as the pages and the export show it."""
     if point.source == "registry":
-        return f"企业库实时计算（{point.on:%Y-%m-%d}）" if point.on else "企业库实时计算"
+        source_name = point.label.split("（")[0].removesuffix("实时计算")  # registry_values wrote it first
+        return f"{source_name}实时计算（{point.on:%Y-%m-%d}）" if point.on else point.label
     if point.source == "observation":
         return "业务录入" if point.label == "业务录入" else f"业务录入：{point.label}"
     return point.label

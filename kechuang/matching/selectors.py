@@ -42,6 +42,9 @@ FIELD_LABELS = dict(HitechField.choices)
 STATE_LABELS = dict(PostingState.choices)
 DOCKING_LABELS = dict(DockingState.choices)
 REASON_LABELS = dict(DeclineReason.choices)
+# A state filter of the docking list beyond the states: 签约 or 落地 (what the indicator counts).
+SUCCESSFUL = "successful"
+STATE_FILTERS = {**DOCKING_LABELS, SUCCESSFUL: "成功对接（签约或落地）"}
 Q_MAX = 100
 
 # —— posting lists ——————————————————————————————————————————————————————————————————————————————————————————
@@ -387,6 +390,7 @@ class DockingFilters:
     reason: str = ""
     park: int | None = None
     sort: str = "-updated"
+    signed_year: int | None = None  # 签约日期 in this year (the indicator's drill-down)
 
     @classmethod
     def from_params(cls, params) -> DockingFilters:
@@ -397,8 +401,9 @@ class DockingFilters:
             reason=params.get("reason") or "",
             park=_int(params.get("park"), 1, 2**62),
             sort=params.get("sort") or "-updated",
+            signed_year=_int(params.get("signed_year"), 1900, 9999),
         )
-        if f.state not in DOCKING_LABELS:
+        if f.state not in STATE_FILTERS:
             f.state = ""
         if f.field not in FIELD_LABELS:
             f.field = ""
@@ -410,7 +415,7 @@ class DockingFilters:
 
     @property
     def active(self) -> bool:
-        return any((self.q, self.state, self.field, self.reason, self.park))
+        return any((self.q, self.state, self.field, self.reason, self.park, self.signed_year))
 
 
 def dockings(filters: DockingFilters | None = None, *, user) -> QuerySet[Docking]:
@@ -433,8 +438,13 @@ def _filtered(filters: DockingFilters, user) -> QuerySet[Docking]:
             | Q(talent__title__icontains=q)
             | Q(talent__organisation__icontains=q)
         )
-    if filters.state:
+    if filters.state == SUCCESSFUL:
+        qs = qs.filter(state__in=SUCCESSFUL_DOCKING_STATES)
+    elif filters.state:
         qs = qs.filter(state=filters.state)
+    if filters.signed_year:
+        year = filters.signed_year
+        qs = qs.filter(signed_on__gte=dt.date(year, 1, 1), signed_on__lte=dt.date(year, 12, 31))
     if filters.field:
         qs = qs.filter(demand__field=filters.field)
     if filters.reason:
@@ -476,8 +486,9 @@ def docking_notes(docking: Docking) -> list[DockingNote]:
 
 
 def successful_dockings(year: int) -> int:
-    """校企双向发榜成功对接项目 (indicator two_way_listing_projects): dockings signed in `year` that are 签约 or
-    落地 now (one that was signed and then failed, 未成, no longer counts)."""
+    """校企双向发榜成功对接项目 (indicator two_way_listing_projects, computed in indicators/computed.py by the same
+    rule, year to date): dockings signed in `year` that are 签约 or 落地 now (one that was signed and then failed,
+    未成, no longer counts). The board lists them with ?state=successful&signed_year=<year>."""
     return Docking.objects.filter(state__in=SUCCESSFUL_DOCKING_STATES, signed_on__year=year).count()
 
 

@@ -56,7 +56,7 @@ def docking_board(request):
     context = {
         "filters": filters,
         "fields": list(services.FIELD_LABELS.items()),
-        "states": list(DockingState.choices),
+        "states": list(selectors.STATE_FILTERS.items()),
         "reasons": list(DeclineReason.choices),
         "parks": Park.objects.order_by("parent_id", "name"),
         "query": _query(request, "page"),

@@ -17,15 +17,18 @@ review) that has fewer than N = call.experts_per_application assignments still a
 missing experts are chosen among the active experts (在库) that have no conflict and are not already on it,
 best first by
   1. field match — the application's 技术领域 is among the expert's fields;
-  2. keyword overlap — how many of the application's keywords the expert also lists (split on 、，,；; and
-     spaces, compared after NFKC and case-folding);
+  2. affinity — how close the expert's expertise is to the application, highest first: BM25 over the pool's
+     专长关键词 and fields with the search engine (expert_affinity.ExpertAffinity, built once per proposal), the
+     application's title, keywords and field name as the query; related terms count although no keyword is
+     identical (功率器件 is close to “碳化硅功率模块封装”); an expert with nothing in common scores 0;
   3. workload — fewest assignments in this call so far: the active ones already written plus those proposed
      earlier in this batch (applications are taken in order of submission, then id);
-  4. a random draw among equals from `random.Random(seed)`: the same seed on the same data gives the same
-     proposal.
-Each pick carries its reason ("领域匹配：电子信息；关键词：芯片、封装；本批已分配 3 项", the count being the
-expert's assignments in this call before this one). When fewer than the missing number qualify, what there is
-is proposed and `Proposal.notes` says so. Nothing is written: `assign` writes a reviewed proposal.
+  4. a random draw among equals from `random.Random(seed)`, one draw per candidate in expert order: the same
+     seed on the same data gives the same proposal.
+Each pick carries its reason ("领域匹配：电子信息；相关专长：芯片、封装；本批已分配 3 项": the application's terms the
+expert shares, Affinity.reason; the count is the expert's assignments in this call before this one). When fewer
+than the missing number qualify, what there is is proposed and `Proposal.notes` says so. Nothing is written:
+`assign` writes a reviewed proposal.
 
 Aggregation. An expert's total is Σ value / max × weight over the call's score sheet, scaled by 100 / Σ weight
 (weights are meant to sum to 100, when the scaling is 1), so 0–100, rounded half-up to 0.01. An application's
@@ -42,6 +45,7 @@ any is found.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import random
 import re
 import statistics
@@ -58,6 +62,7 @@ from django.utils import timezone
 
 from kechuang.core import uscc
 from kechuang.enterprises.choices import HitechField
+from kechuang.projects.expert_affinity import Affinity, ExpertAffinity
 from kechuang.projects.models import (
     Application,
     AssignmentState,
@@ -74,7 +79,6 @@ TRIM_FROM = 5  # with at least this many totals, the highest and the lowest are 
 OUTLIER_POINTS = Decimal("20")  # a total further than this from the median is flagged
 CENT = Decimal("0.01")
 FIELD_LABELS = dict(HitechField.choices)
-KEYWORD_SEPARATORS = re.compile(r"[、，,；;\s]+")
 SPACES = re.compile(r"\s+")
 
 ACTIVE = (AssignmentState.PROPOSED, AssignmentState.ACCEPTED, AssignmentState.SUBMITTED)
@@ -87,16 +91,6 @@ def normalise_name(name: str) -> str:
     """An organisation's name for comparison: NFKC (full-width brackets, letters, digits → half-width), no
     spaces, case-folded."""
     return SPACES.sub("", unicodedata.normalize("NFKC", name or "")).casefold()
-
-
-def keyword_list(text: str) -> list[str]:
-    """The keywords of a 关键词 text, in order, without repeats (split on 、，,；; and spaces)."""
-    seen: dict[str, None] = {}
-    for word in KEYWORD_SEPARATORS.split(unicodedata.normalize("NFKC", text or "")):
-        word = word.strip().casefold()
-        if word:
-            seen.setdefault(word, None)
-    return list(seen)
 
 
 def field_label(code: str) -> str:
@@ -204,9 +198,12 @@ class Proposal(dict):
         return sum(len(picks) for picks in self.values())
 
 
-def _reason(field_code: str, matched: bool, words: list[str], load: int) -> str:
-    parts = [f"领域匹配：{field_label(field_code)}" if matched else "领域不同"]
-    parts.append(f"关键词：{'、'.join(words)}" if words else "关键词无重合")
+def _reason(field_code: str, matched: bool, affinity: Affinity, load: int) -> str:
+    field_name = field_label(field_code)
+    parts = [f"领域匹配：{field_name}" if matched else "领域不同"]
+    # The field's own name is among the shared terms of every in-field expert: saying it again reads as expertise.
+    terms = [term for term in affinity.terms if term not in field_name]
+    parts.append("相关专长：" + "、".join(terms) if terms else "专长无相关词")
     parts.append(f"本批已分配 {load} 项")
     return "；".join(parts)
 
@@ -243,16 +240,13 @@ def propose(
         .order_by("pk")
     )
     index = ConflictIndex(experts, apps)
+    affinity = ExpertAffinity(experts)  # the pool indexed once; each application is a query
     position = {e.pk: i for i, e in enumerate(experts)}
+    rows = [affinity.row_of[e.pk] for e in experts]  # the affinity's row of each expert
     by_field: dict[str, set[int]] = defaultdict(set)
-    by_keyword: dict[str, list[int]] = defaultdict(list)
-    expert_words: list[set[str]] = []
     for i, expert in enumerate(experts):
         for code in expert.fields or []:
             by_field[str(code)].add(i)
-        expert_words.append(set(keyword_list(expert.keywords)))
-        for word in expert_words[i]:
-            by_keyword[word].append(i)
     load = [0] * len(experts)
     on: dict[int, set[int]] = defaultdict(set)  # application id → expert ids active on it
     for app_id, expert_id in ReviewAssignment.objects.filter(
@@ -271,18 +265,21 @@ def propose(
         proposal.applications[app.pk] = app
         excluded = {position[e] for e in index.blocked(app) | on[app.pk] if e in position}
         in_field = by_field.get(app.field, set()) if app.field else set()
-        words = keyword_list(app.keywords)
-        overlap: Counter[int] = Counter()
-        for word in words:
-            overlap.update(by_keyword.get(word, ()))
-        candidates = [i for i in everyone if i not in excluded]
-        # One draw per candidate, in expert order: the same seed and data give the same picks.
-        ranked = sorted(candidates, key=lambda i: (i not in in_field, -overlap[i], load[i], rng.random()))
+        query = affinity.query(app)
+        close = affinity.vector(app, query)[rows].tolist()  # by expert, as `experts`
+        # One draw per candidate, in expert order: the same seed and data give the same picks. Only the best
+        # `missing` are needed: a heap of the keys rather than sorting the whole pool.
+        keys = [
+            (i not in in_field, -close[i], load[i], rng.random(), i) for i in everyone if i not in excluded
+        ]
+        chosen = [experts[key[-1]] for key in heapq.nsmallest(missing, keys)]
+        explained = affinity.explain(
+            app, [e.pk for e in chosen], query=query, scores={e.pk: close[position[e.pk]] for e in chosen}
+        )
         picks = []
-        for i in ranked[:missing]:
-            expert = experts[i]
-            matched = [w for w in words if w in expert_words[i]]
-            picks.append((expert, _reason(app.field, i in in_field, matched, load[i])))
+        for expert in chosen:
+            i = position[expert.pk]
+            picks.append((expert, _reason(app.field, i in in_field, explained[expert.pk], load[i])))
             load[i] += 1
         proposal[app.pk] = picks
         if len(picks) < missing:

@@ -686,6 +686,16 @@ class BM25Ranker:
 
     # —— search ——
 
+    def main_scores(self, query: Query) -> np.ndarray:
+        """The score of every row of the main index for `query`, in row order: no filters, no delta, no field
+        boost (the sums search() ranks by). For a caller that needs every document's score, such as ordering a
+        whole pool of experts for each application, where a Result per document would cost more than the sum."""
+        with self._lock:
+            ids, weights = self._query_ids(query)
+            if len(ids) == 0:
+                return np.zeros(self.n_main)
+            return self._main_scores(ids, weights).astype(float)
+
     def _query_ids(self, query: Query) -> tuple[np.ndarray, np.ndarray]:
         pairs = [(self.vocab[t], w) for t, w in query.terms.items() if t in self.vocab and w > 0]
         if not pairs:

@@ -501,7 +501,7 @@ def close_and_assign(page, live_server, call_pk, app1, app2) -> None:
     second = proposal.locator(f"tr[data-application='{app2}']").inner_text()
     assert all(name in first for name in ("王磊", "李娜", "张伟", "刘洋", "陈静")) and "赵敏" not in first
     assert all(name in second for name in ("李娜", "张伟", "刘洋", "陈静", "赵敏")) and "王磊" not in second
-    assert "领域匹配：电子信息；关键词：伺服" in first and "领域匹配：生物与新医药；关键词：生物" in second
+    assert "领域匹配：电子信息；相关专长：伺服" in first and "领域匹配：生物与新医药；" in second
     shot(page, "29-review-assignment")
     click(page, "#confirm")
     assert "已分配 10 人次评审专家，涉及 2 项申报" in messages(page)

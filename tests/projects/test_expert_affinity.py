@@ -115,3 +115,27 @@ def test_a_pool_of_three_hundred_experts_ranks_an_application_quickly(call):
     assert len(scores) > 100
     ranked = affinity.rank(app, k=5)
     assert len(ranked) == 5 and all(a.terms for a in ranked)
+
+
+def test_the_scores_read_from_the_term_index_are_the_ranker_s_search_scores_with_the_field_boost(call):
+    """vector() reads the ranker's term index directly (review.propose needs every expert's score): the same
+    numbers search() ranks by, times (1 + FIELD_BOOST) for an expert of the application's field."""
+    words = ["碳化硅", "功率器件", "封装", "疫苗", "储能", "光伏", "机器人", "激光"]
+    pool = [
+        f.make_expert(fields=[f"0{1 + i % 3}"], keywords="、".join(words[i % 8 : i % 8 + 2]))
+        for i in range(24)
+    ]
+    affinity = ExpertAffinity(pool)
+    app = f.make_application(call, title="碳化硅功率模块封装", field="01", keywords="功率器件、储能")
+    query = affinity.query(app)
+    found = affinity.ranker.search(query, k=len(pool), with_terms=False).results
+    expected = {
+        r.pk: round(
+            r.score * (1 + FIELD_BOOST) if "01" in (affinity.experts[r.pk].fields or []) else r.score, 6
+        )
+        for r in found
+    }
+    assert len(expected) > 10 and affinity.scores(app) == pytest.approx(expected, abs=1e-6)
+    vector = affinity.vector(app, query)
+    assert [affinity.row_of[pk] for pk in sorted(affinity.row_of)] == list(range(len(pool)))  # rows by id
+    assert {int(affinity.row_pks[r]) for r in range(len(pool)) if vector[r] > 0} == set(expected)

@@ -152,7 +152,9 @@ def test_many_applications_and_random_conflicts_never_yield_a_conflicted_pick():
             assert review.conflicts(expert, app) == []
 
 
-def test_field_then_keywords_then_workload_decide_with_the_reasons_given():
+def test_field_then_affinity_then_workload_decide_with_the_reasons_given():
+    """The reason names the terms of the application the expert shares (Affinity.reason): its keywords and,
+    for an expert of the field, the field's name, which the expert's fields bring."""
     call = f.make_call(experts_per_application=3)
     app = f.make_application(call, field="01", keywords="芯片、封装，测试")
     only_field = f.make_expert("甲", fields=["01"])
@@ -162,13 +164,64 @@ def test_field_then_keywords_then_workload_decide_with_the_reasons_given():
     proposal = review.propose(call, seed=3)
     assert picked(proposal, app) == [two_words, one_word, only_field]
     assert [reason for _, reason in proposal[app.pk]] == [
-        "领域匹配：电子信息；关键词：芯片、封装；本批已分配 0 项",
-        "领域匹配：电子信息；关键词：芯片；本批已分配 0 项",
-        "领域匹配：电子信息；关键词无重合；本批已分配 0 项",
+        "领域匹配：电子信息；相关专长：封装、芯片；本批已分配 0 项",
+        "领域匹配：电子信息；相关专长：芯片；本批已分配 0 项",
+        "领域匹配：电子信息；专长无相关词；本批已分配 0 项",
     ]
 
 
-def test_keyword_overlap_outranks_workload_and_the_count_includes_this_batch():
+def test_an_expert_with_related_keywords_outranks_one_with_unrelated_keywords_whatever_the_seed():
+    """功率器件 shares no whole keyword with “碳化硅功率模块封装” (the old overlap count gave 0 to both experts),
+    but the engine's tokens (功率) bring it close; the unrelated expert comes first by id and would win half
+    the random draws."""
+    call = f.make_call(experts_per_application=1)
+    app = f.make_application(call, title="碳化硅功率模块封装", field="01", keywords="SiC、模块")
+    unrelated = f.make_expert("乙", fields=["01"], keywords="疫苗、抗体")
+    close = f.make_expert("甲", fields=["01"], keywords="功率器件")
+    for seed in range(8):
+        proposal = review.propose(call, seed=seed)
+        assert picked(proposal, app) == [close], seed
+    assert proposal[app.pk][0][1] == "领域匹配：电子信息；相关专长：功率；本批已分配 0 项"
+    call.experts_per_application = 2
+    call.save()
+    reasons = dict(review.propose(call, seed=1)[app.pk])
+    assert reasons[unrelated] == "领域匹配：电子信息；专长无相关词；本批已分配 0 项"
+
+
+def test_an_expert_of_the_field_comes_before_a_closer_one_outside_it():
+    call = f.make_call(experts_per_application=1)
+    app = f.make_application(call, title="碳化硅功率模块封装", field="01", keywords="碳化硅、功率器件")
+    outside = f.make_expert("外领域", fields=["06"], keywords="碳化硅、功率器件、模块封装")
+    inside = f.make_expert("本领域", fields=["01"], keywords="疫苗")
+    proposal = review.propose(call, seed=1)
+    assert picked(proposal, app) == [inside]
+    call.experts_per_application = 2
+    call.save()
+    proposal = review.propose(call, seed=1)
+    assert picked(proposal, app) == [inside, outside]
+    assert (
+        proposal[app.pk][1][1].startswith("领域不同；相关专长：碳化硅")
+        and "功率器件" in proposal[app.pk][1][1]
+    )
+
+
+def test_the_closest_expert_is_never_proposed_when_it_has_a_conflict():
+    ent = f.make_enterprise("上海辛半导体有限公司")
+    call = f.make_call(experts_per_application=1)
+    app = f.make_application(call, ent, title="碳化硅功率模块封装", field="01", keywords="碳化硅")
+    closest = f.make_expert("最相关", fields=["01"], keywords="碳化硅、功率器件、模块封装")
+    ExpertConflict.objects.create(expert=closest, enterprise=ent, kind=ConflictKind.SAME_ORGANISATION)
+    at_applicant = f.make_expert(
+        "申报单位专家", organisation="上海辛半导体有限公司", fields=["01"], keywords="碳化硅"
+    )
+    fallback = f.make_expert("其次", fields=["01"], keywords="功率器件")
+    for seed in range(4):
+        proposal = review.propose(call, seed=seed)
+        assert picked(proposal, app) == [fallback], seed
+    assert {closest, at_applicant}.isdisjoint(picked(proposal, app))
+
+
+def test_affinity_outranks_workload_and_the_count_includes_this_batch():
     call = f.make_call(experts_per_application=1)
     first = f.make_application(call, field="01", keywords="芯片")
     second = f.make_application(call, field="01", keywords="芯片")
@@ -176,7 +229,7 @@ def test_keyword_overlap_outranks_workload_and_the_count_includes_this_batch():
     f.make_expert(fields=["01"])
     proposal = review.propose(call, seed=1)
     assert picked(proposal, first) == picked(proposal, second) == [specialist]
-    assert proposal[second.pk][0][1] == "领域匹配：电子信息；关键词：芯片；本批已分配 1 项"
+    assert proposal[second.pk][0][1] == "领域匹配：电子信息；相关专长：芯片；本批已分配 1 项"
 
 
 def test_workload_is_balanced_when_everything_else_is_equal():
@@ -237,6 +290,19 @@ def test_the_same_seed_gives_the_same_proposal_and_other_seeds_differ():
     first = review.propose(call, seed=42)
     assert review.propose(call, seed=42).pairs() == first.pairs()
     assert review.propose(call, seed=42).digest() == first.digest()
+    assert len({review.propose(call, seed=s).digest() for s in range(6)}) > 1
+
+
+def test_the_same_seed_gives_the_same_picks_and_reasons_when_affinity_ties_and_differs():
+    """Experts of equal affinity (the same keywords) are drawn among: one draw per candidate, in expert order."""
+    call = f.make_call(experts_per_application=2)
+    apps = [f.make_application(call, title="功率模块封装", field="01", keywords="功率器件") for _ in range(4)]
+    f.experts(6, fields=["01"], keywords="功率器件")
+    f.experts(3, fields=["01"], keywords="封装")
+    first = review.propose(call, seed=7)
+    again = review.propose(call, seed=7)
+    assert again.pairs() == first.pairs()
+    assert [[r for _, r in again[a.pk]] for a in apps] == [[r for _, r in first[a.pk]] for a in apps]
     assert len({review.propose(call, seed=s).digest() for s in range(6)}) > 1
 
 
@@ -587,7 +653,7 @@ def test_propose_then_confirm_writes_exactly_what_was_shown(client, pages):
     assert set(proposal) == {second.pk}  # the first application already has its two experts
     shown = proposal.pairs()
     page = response.content.decode()
-    assert "材料专家" in page and "领域匹配：电子信息；关键词：材料；本批已分配 0 项" in page
+    assert "材料专家" in page and "领域匹配：电子信息；相关专长：材料；本批已分配 0 项" in page
     response = client.post(url("review-call", pages.call.pk), {"action": "confirm"}, follow=True)
     assert "已分配 2 人次评审专家，涉及 1 项申报" in response.content.decode()
     written = sorted(

@@ -474,3 +474,18 @@ def test_many_random_edits_then_a_fold_match_a_fresh_build():
     for word in words:
         for filters in (Filters(), Filters(trl_min=6), Filters(kinds=frozenset({"demand"}), parks=frozenset({1}))):
             assert r.search(Query.from_text(word), filters, k=50) == fresh.search(Query.from_text(word), filters, k=50)
+
+
+def test_main_scores_are_the_sums_search_ranks_by_for_every_row():
+    index = ranker(field_boost=0.0)
+    query = Query.from_text("电池热管理")
+    vector = index.main_scores(query)
+    page = index.search(query, k=len(CORPUS))
+    assert len(vector) == len(CORPUS)
+    by_key = {r.key if hasattr(r, "key") else (r.kind, r.pk): r.score for r in page.results}
+    rows = sorted((d.kind, d.pk) for d in CORPUS)  # main rows are in key order
+    assert {k: round(float(v), 6) for k, v in zip(rows, vector, strict=True) if v > 0} == {
+        k: round(s, 6) for k, s in by_key.items()
+    }
+    assert (vector == 0).sum() == len(CORPUS) - page.total
+    assert not index.main_scores(Query.from_text("量子密钥")).any()
