@@ -9,6 +9,7 @@ from django import forms
 from django.forms.models import construct_instance
 
 from kechuang.core.widgets import IsoDateInput
+from kechuang.policies.columns import FIGURES
 from kechuang.policies.models import Article, PolicyDocument, PolicyItem
 
 JSON_INVALID = "不是有效的 JSON：{error}"
@@ -132,3 +133,20 @@ class ReasonForm(forms.Form):
 
 class OptionalReasonForm(forms.Form):
     reason = forms.CharField(label="说明", max_length=300, required=False, widget=forms.TextInput())
+
+
+class FigureForm(forms.Form):
+    """One enterprise's figure for a period; checked by services.figure_save (the same messages as the import)."""
+
+    uscc = forms.CharField(label="统一社会信用代码", max_length=30)
+    period = forms.CharField(label="期间", max_length=10, help_text="年度如 2026，季度如 2026Q2")
+    name = forms.ChoiceField(label="数据项", choices=list(FIGURES.items()))
+    value = forms.CharField(label="金额（元）", max_length=30, help_text="以元为单位，最多两位小数")
+    source = forms.CharField(
+        label="来源", max_length=200, required=False, help_text="如 贷款银行、保险公司、企业报送"
+    )
+
+
+class FigureImportForm(forms.Form):
+    period = forms.CharField(label="期间", max_length=10, help_text="文件中每行的期间须与此一致")
+    file = forms.FileField(label="文件（.xlsx，按模板填写）", allow_empty_file=True)

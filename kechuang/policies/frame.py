@@ -26,6 +26,7 @@ from kechuang.policies.models import PolicyFigure
 from kechuang.policies.periods import Period
 from kechuang.rules import parameters
 from kechuang.tiering import services as tiering_services
+from kechuang.tiering.models import Assessment, AssessmentRun
 from kechuang.tiering.situation import (
     EQUITY_COLUMNS,
     IN_SHANGHAI,
@@ -49,6 +50,7 @@ def policy_frame(
     assessed: bool,
     parameter_set: parameters.ParameterSet | None = None,
     columns: list[str] | None = None,
+    assessment_run: AssessmentRun | None = None,
 ) -> pl.DataFrame:
     """The policy frame of `enterprises` (ordered by primary key) as known on `on`, for `period`.
     `assessed`: add the rules engine's result of every qualification (with `parameter_set`, default the
@@ -56,8 +58,12 @@ def policy_frame(
     needed and none of them is one that only the whole situation read fills (FULL_ONLY), the situation is read
     lean — the enterprises and only the yearly figures asked for, the same values by the same queries as
     tiering.situation — which is most of a run's time saved on 100,000 enterprises; every other column is
-    null either way, or filled below."""
-    full = assessed or columns is None or not FULL_ONLY.isdisjoint(columns)
+    null either way, or filled below.
+    `assessment_run`: a finished tiering run on `on` with the same parameters (selectors.covering_assessment_run):
+    the rules engine's results are read from it (only the areas `columns` name), so the situation is read lean
+    too; the enterprises it did not assess (registered since) are evaluated here."""
+    stored = assessed and assessment_run is not None
+    full = (assessed and not stored) or columns is None or not FULL_ONLY.isdisjoint(columns)
     if full:
         situation = situation_frame(enterprises=enterprises, on=on)
     else:
@@ -118,15 +124,65 @@ def policy_frame(
         wide = figures.pivot(on="name", index="enterprise_id", values="value", aggregate_function="first")
         frame = frame.join(wide, on="enterprise_id", how="left")
 
-    if assessed:
-        with parameters.using(parameter_set or tiering_services.parameter_set()):
-            result = rules.evaluate(situation, on)
-        statuses = result.select(
-            pl.col("enterprise_id").cast(pl.Int64),
-            *(pl.col(column).alias(cols.ASSESSED[area]) for area, column in rules.RESULT_COLUMN.items()),
-        )
+    if stored:
+        areas = [a for a, c in cols.ASSESSED.items() if columns is None or c in columns]
+        statuses = stored_statuses(enterprises, assessment_run, areas)
+        missing = frame.join(statuses, on="enterprise_id", how="anti")["enterprise_id"].to_list()
+        if missing:  # registered since the tiering run: evaluated now, as a run without one would
+            unassessed = (
+                enterprises.filter(pk__in=missing)
+                if len(missing) <= 1000
+                else enterprises.exclude(
+                    pk__in=Assessment.objects.filter(run=assessment_run, area=areas[0]).values(
+                        "enterprise_id"
+                    )
+                )
+            )
+            situation = situation_frame(enterprises=unassessed, on=on)
+            statuses = pl.concat(
+                [statuses, _evaluated(situation, on, parameter_set).select(statuses.columns)]
+            )
         frame = frame.join(statuses, on="enterprise_id", how="left")
+    elif assessed:
+        frame = frame.join(_evaluated(situation, on, parameter_set), on="enterprise_id", how="left")
     return cols.conform(frame.sort("enterprise_id"))
+
+
+def _evaluated(situation: pl.DataFrame, on: dt.date, parameter_set) -> pl.DataFrame:
+    """The rules engine's status of every qualification (assessed_<area>) of the situations, evaluated now."""
+    with parameters.using(parameter_set or tiering_services.parameter_set()):
+        result = rules.evaluate(situation, on)
+    return result.select(
+        pl.col("enterprise_id").cast(pl.Int64),
+        *(pl.col(column).alias(cols.ASSESSED[area]) for area, column in rules.RESULT_COLUMN.items()),
+    )
+
+
+def stored_statuses(
+    enterprises: QuerySet[Enterprise], assessment_run: AssessmentRun, areas: list[str]
+) -> pl.DataFrame:
+    """(enterprise_id, assessed_<area>…) as a finished tiering run stored them: three narrow columns of the
+    areas asked for, read by the run's (run, area, status, enterprise) index, pivoted to one row per enterprise."""
+    rows = Assessment.objects.filter(run=assessment_run, area__in=areas)
+    if enterprises.query.where:  # one enterprise, or a subset: not the whole registry
+        rows = rows.filter(enterprise_id__in=enterprises.values("pk"))
+    long = _frame(
+        rows.values_list("enterprise_id", "area", "status").order_by(),
+        {"enterprise_id": pl.Int64, "area": pl.String, "status": pl.String},
+    )
+    if not long.height:
+        wide = pl.DataFrame(schema={"enterprise_id": pl.Int64})
+    else:
+        wide = long.pivot(on="area", index="enterprise_id", values="status", aggregate_function="first")
+    return wide.select(
+        "enterprise_id",
+        *(
+            (pl.col(area) if area in wide.columns else pl.lit(None, dtype=pl.String))
+            .cast(rules.STATUS)
+            .alias(cols.ASSESSED[area])
+            for area in areas
+        ),
+    )
 
 
 def _lean_situation(enterprises: QuerySet[Enterprise], on: dt.date, yearly: list[str]) -> pl.DataFrame:

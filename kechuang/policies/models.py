@@ -306,6 +306,18 @@ class BenefitRun(WorkflowModel):
         on_delete=models.PROTECT,
         related_name="+",
     )
+    # "Assessed" conditions read this tiering run's stored results when it covers the run's date and parameters
+    # (far cheaper than evaluating the whole registry again); null: the engine evaluated them during the run.
+    # Protected: a run names the assessment it was granted on.
+    assessment_run = models.ForeignKey(
+        "tiering.AssessmentRun",
+        verbose_name="梯度评估批次",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="“评价结果”条件取自该批次已存的评价结果；为空表示核定时按现行参数当场评价",
+    )
     status = models.CharField("核定状态", max_length=10, choices=Status.choices, default=Status.QUEUED)
     stage = models.CharField("进度说明", max_length=100, blank=True)
     total = models.PositiveIntegerField("企业数", default=0)
@@ -456,3 +468,55 @@ class Benefit(models.Model):
     def full_explanation(self) -> dict:
         """The benefit's explanation with its run's shared parts (each condition's label and requirement …)."""
         return evaluate.full_explanation(self.run.explanation, self.explanation)
+
+
+class PaymentExport(models.Model):
+    """A run's payment list (兑付名单) too long for one request (exporting.PAYMENT_SYNC_MAX rows), written by the
+    worker: progress while it runs, the workbook after (in the database, as the registry export keeps its file:
+    the worker and the web server share no disk)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "排队中"
+        RUNNING = "running", "生成中"
+        DONE = "done", "已完成"
+        FAILED = "failed", "失败"
+
+    run = models.ForeignKey(
+        BenefitRun, verbose_name="批次", on_delete=models.CASCADE, related_name="payment_exports"
+    )
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField("总户数", default=0)
+    processed_rows = models.PositiveIntegerField("已写入户数", default=0)
+    content = models.BinaryField("文件内容", editable=False, default=b"")
+    file_size = models.PositiveBigIntegerField("文件大小", default=0)
+    message = models.TextField("说明", blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="导出人",
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    finished_at = models.DateTimeField("完成时间", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "兑付名单导出"
+        verbose_name_plural = "兑付名单导出"
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"兑付名单导出 {self.pk}（批次 {self.run_id}）"
+
+    def get_absolute_url(self) -> str:
+        return reverse("policies:payment-export-job", args=[self.pk])
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.is_finished:
+            return 100
+        return int(self.processed_rows * 100 / self.total_rows) if self.total_rows else 0

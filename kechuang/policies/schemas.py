@@ -191,6 +191,9 @@ class RunOut(Schema):
     budget_available: Decimal | None
     message: str
     definition: dict[str, Any] = Field(description="核定时的事项定义快照")
+    assessment_run_id: int | None = Field(
+        None, description="“评价结果”条件所取的梯度评估批次；为空表示核定时当场评价或未用评价结果"
+    )
     created_at: datetime
     finished_at: datetime | None
 

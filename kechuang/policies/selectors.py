@@ -42,11 +42,13 @@ from kechuang.policies.models import (
     DocumentStatus,
     ItemKind,
     PolicyDocument,
+    PolicyFigure,
     PolicyItem,
 )
 from kechuang.policies.periods import Period, current
 from kechuang.rules.common import MET, NOT_MET
 from kechuang.tiering import selectors as tiering_selectors
+from kechuang.tiering.models import AssessmentRun, ParameterSnapshot
 
 SEARCH_NOTE = "按关键词在标题、文号、摘要、全文和条款中查找（包含即命中，不分词）"
 
@@ -371,6 +373,39 @@ def runs(item: PolicyItem | None = None, filters: RunFilters | None = None) -> Q
     if filters.period:
         qs = qs.filter(period=filters.period)
     return qs.order_by(*RUN_SORTS[filters.sort])
+
+
+def period_figures(period: Period, q: str = "") -> QuerySet[PolicyFigure]:
+    """The figures recorded for a period, by enterprise name; `q` narrows to enterprises by name or code."""
+    qs = PolicyFigure.objects.filter(period=period.code).select_related("enterprise")
+    if q:
+        qs = qs.filter(Q(enterprise__name__icontains=q) | Q(enterprise__uscc__icontains=q.upper()))
+    return qs.order_by("enterprise__name", "enterprise_id", "name")
+
+
+def figure_totals(period: Period) -> list[tuple[str, int, Decimal]]:
+    """(figure label, enterprises, total in yuan) of the period, for each figure recorded."""
+    labels = dict(cols.FIGURES)
+    rows = (
+        PolicyFigure.objects.filter(period=period.code)
+        .values_list("name")
+        .annotate(count=Count("pk"), total=Sum("value"))
+        .order_by("name")
+    )
+    return [(labels.get(name, name), count, total) for name, count, total in rows]
+
+
+def covering_assessment_run(*, on: dt.date, parameters: ParameterSnapshot) -> AssessmentRun | None:
+    """The latest finished tiering run assessed on `on` with the same parameter version, if any: its stored
+    results are what the engine would compute for the enterprises it assessed (the engine is a pure function of
+    situation, date and parameters, docs/decisions/0003), as of when it ran."""
+    return (
+        AssessmentRun.objects.filter(
+            status=AssessmentRun.Status.DONE, assessed_on=on, parameters_id=parameters.pk
+        )
+        .order_by("-finished_at", "-pk")
+        .first()
+    )
 
 
 def payment_list(run: BenefitRun) -> QuerySet[Benefit]:

@@ -28,10 +28,14 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet, Sum
 from django.utils import timezone
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from kechuang.core import parsing
 from kechuang.core.db import insert_rows
+from kechuang.core.uscc import normalise as normalise_uscc
 from kechuang.enterprises.models import Enterprise, Membership
 from kechuang.policies import eligibility as elig
+from kechuang.policies import figures, selectors
 from kechuang.policies import frame as policy_frames
 from kechuang.policies.evaluate import (
     BUDGET,
@@ -52,6 +56,7 @@ from kechuang.policies.models import (
     BenefitRun,
     BenefitState,
     PolicyDocument,
+    PolicyFigure,
     PolicyItem,
 )
 from kechuang.policies.periods import Period, PeriodError
@@ -103,6 +108,8 @@ RUN_DUPLICATE = (
     "核定失败：有企业本期已享受此项政策（数据库唯一约束），本批次未写入任何结果。请刷新后重新发起。"
 )
 RUN_DONE = "已核定 {total} 家企业：核定发放 {granted} 户，合计 {amount}；待定 {undetermined} 户；未予核定 {skipped} 户；用时 {seconds:.1f} 秒。"
+ASSESSED_STORED = "“评价结果”条件取自梯度评估批次 {run}（评价日期 {on}）已存的结果。"
+ASSESSED_LIVE = "“评价结果”条件由规则引擎按参数版本 {version} 当场评价（无同日同参数的已完成梯度评估批次）。"
 REASON_REQUIRED = "请填写{action}的原因"
 NOT_IN_STATE = "该兑现当前为“{state}”，不能{action}"
 RUN_NOT_REVIEWING = "批次当前为“{state}”，只有待审核的批次可以{action}"
@@ -256,6 +263,89 @@ def _definition(data: dict[str, Any]) -> Definition:
         raise ValidationError(error.problems) from None
 
 
+# --- period figures (贷款利息, 保费 …) -----------------------------------------------------------------------------
+
+
+@dataclass
+class FiguresSaved:
+    created: int
+    updated: int
+
+
+def figure_save(
+    *, uscc: str, period_text: str, name: str, value: Any, source: str = "", user=None
+) -> tuple[PolicyFigure, bool]:
+    """Record one enterprise's figure for a period (the form): (figure, created). A figure already recorded for the
+    enterprise, period and item is replaced. Refusals name the field, the value and what is allowed."""
+    errors: dict[str, list[str]] = {}
+    code = normalise_uscc(uscc)
+    enterprise = Enterprise.objects.filter(uscc=code).first() if code else None
+    if not code:
+        errors["uscc"] = [figures.REQUIRED.format(column="统一社会信用代码")]
+    elif enterprise is None:
+        errors["uscc"] = [figures.UNKNOWN_USCC.format(code=code)]
+    try:
+        period = Period.parse(period_text)
+    except PeriodError as error:
+        errors["period"] = [str(error)]
+    figure_name = figures.figure_code(name)
+    if figure_name is None:
+        errors["name"] = [figures.UNKNOWN_FIGURE.format(value=name, allowed=figures.allowed_figures())]
+    try:
+        amount = parsing.money(value, "金额（元）")
+    except ValidationError as error:
+        errors["value"] = error.messages
+    if len((source or "").strip()) > 200:
+        errors["source"] = [f"来源最多 200 字，现为 {len(source.strip())} 字"]
+    if errors:
+        raise ValidationError(errors)
+    saved = figures_save(
+        [figures.FigureRow(enterprise.pk, period.code, figure_name, amount, (source or "").strip())],
+        user=user,
+    )
+    figure = PolicyFigure.objects.get(enterprise=enterprise, period=period.code, name=figure_name)
+    return figure, bool(saved.created)
+
+
+@transaction.atomic
+def figures_save(rows: list, *, user=None) -> FiguresSaved:
+    """Save checked figures (figures.FigureRow) in one transaction, with their history: new ones created, those
+    already recorded for the enterprise, period and item replaced."""
+    actor = user if getattr(user, "is_authenticated", False) else None
+    wanted = {(r.enterprise_id, r.period, r.name): r for r in rows}
+    existing = {}
+    for period in {r.period for r in rows}:
+        ids = [r.enterprise_id for r in rows if r.period == period]
+        for figure in PolicyFigure.objects.select_for_update().filter(period=period, enterprise_id__in=ids):
+            existing[(figure.enterprise_id, figure.period, figure.name)] = figure
+    new, changed = [], []
+    for key, row in wanted.items():
+        figure = existing.get(key)
+        if figure is None:
+            new.append(
+                PolicyFigure(
+                    enterprise_id=row.enterprise_id,
+                    period=row.period,
+                    name=row.name,
+                    value=row.value,
+                    source=row.source,
+                )
+            )
+        elif (figure.value, figure.source) != (row.value, row.source):
+            figure.value, figure.source = row.value, row.source
+            changed.append(figure)
+    if new:
+        bulk_create_with_history(new, PolicyFigure, batch_size=2000, default_user=actor)
+    if changed:
+        now = timezone.now()
+        for figure in changed:
+            figure.recorded_at = now
+        bulk_update_with_history(
+            changed, PolicyFigure, ["value", "source", "recorded_at"], batch_size=2000, default_user=actor
+        )
+    return FiguresSaved(created=len(new), updated=len(changed))
+
+
 # --- runs ----------------------------------------------------------------------------------------------------------
 
 
@@ -373,17 +463,27 @@ def _run_create(*, item: PolicyItem, period_text: str, as_of: dt.date | None, us
 
 
 def run_now(
-    *, item: PolicyItem, period_text: str, as_of: dt.date | None = None, user=None, enterprises=None
+    *,
+    item: PolicyItem,
+    period_text: str,
+    as_of: dt.date | None = None,
+    user=None,
+    enterprises=None,
+    use_assessment_run: bool = True,
 ) -> BenefitRun:
     """Queue and execute at once (tests, the demo command, small registries)."""
     with transaction.atomic():
         run = _run_create(item=item, period_text=period_text, as_of=as_of, user=user)
-    return run_execute(run=run, enterprises=enterprises)
+    return run_execute(run=run, enterprises=enterprises, use_assessment_run=use_assessment_run)
 
 
-def run_execute(*, run: BenefitRun, enterprises: QuerySet | None = None) -> BenefitRun:
+def run_execute(
+    *, run: BenefitRun, enterprises: QuerySet | None = None, use_assessment_run: bool = True
+) -> BenefitRun:
     """Execute a queued run: read the registry into one frame, evaluate the item once, store every eligible (or
-    undetermined) enterprise's benefit with its explanation and inputs, in batches with progress."""
+    undetermined) enterprise's benefit with its explanation and inputs, in batches with progress.
+    "Assessed" conditions read a finished tiering run's stored results when one covers the run's date and
+    parameters (recorded on the run); otherwise, or with `use_assessment_run` False, the engine evaluates them."""
     if not BenefitRun.objects.filter(pk=run.pk, status=BenefitRun.Status.QUEUED).update(
         status=BenefitRun.Status.RUNNING
     ):
@@ -392,7 +492,7 @@ def run_execute(*, run: BenefitRun, enterprises: QuerySet | None = None) -> Bene
     run.status = BenefitRun.Status.RUNNING
     started = time.perf_counter()
     try:
-        counts, amount = _execute(run, enterprises)
+        counts, amount = _execute(run, enterprises, use_assessment_run)
     except IntegrityError:
         logger.exception("benefit run %s refused by a constraint", run.pk)
         Benefit.objects.filter(run=run).delete()
@@ -410,10 +510,16 @@ def run_execute(*, run: BenefitRun, enterprises: QuerySet | None = None) -> Bene
         skipped=counts.get(BenefitState.SKIPPED, 0),
         seconds=time.perf_counter() - started,
     )
+    if run.assessment_run is not None:
+        message += ASSESSED_STORED.format(run=run.assessment_run.pk, on=run.assessment_run.assessed_on)
+    elif run.parameters_id:
+        message += ASSESSED_LIVE.format(version=run.parameters_id)
     return _finish(run, BenefitRun.Status.DONE, message, started)
 
 
-def _execute(run: BenefitRun, enterprises: QuerySet | None) -> tuple[dict[str, int], Decimal]:
+def _execute(
+    run: BenefitRun, enterprises: QuerySet | None, use_assessment_run: bool
+) -> tuple[dict[str, int], Decimal]:
     definition = Definition.from_dict(run.definition, code_lists=policy_frames.code_lists())
     period = Period.parse(run.period)
     assessed = elig.uses_assessment(definition.eligibility)
@@ -421,6 +527,8 @@ def _execute(run: BenefitRun, enterprises: QuerySet | None) -> tuple[dict[str, i
     if assessed:
         parameter_set = tiering_services.parameter_set()
         run.parameters = tiering_services.parameter_snapshot(parameter_set)
+        if use_assessment_run:
+            run.assessment_run = selectors.covering_assessment_run(on=run.as_of, parameters=run.parameters)
     _progress(run, stage="读取企业数据", processed=0)
     enterprises = Enterprise.objects.all() if enterprises is None else enterprises
     frame = policy_frames.policy_frame(
@@ -430,6 +538,7 @@ def _execute(run: BenefitRun, enterprises: QuerySet | None) -> tuple[dict[str, i
         assessed=assessed,
         parameter_set=parameter_set,
         columns=definition.columns,
+        assessment_run=run.assessment_run,
     )
     run.total = frame.height
     held = list(
@@ -530,6 +639,7 @@ def _progress(run: BenefitRun, *, stage: str, processed: int) -> None:
         processed=processed,
         total=run.total,
         parameters=run.parameters,
+        assessment_run=run.assessment_run,
         budget_available=run.budget_available,
     )
 
@@ -551,6 +661,7 @@ def _finish(run: BenefitRun, status: str, message: str, started: float) -> Benef
             "processed",
             "total",
             "parameters",
+            "assessment_run",
             "counts",
             "total_amount",
             "budget_available",

@@ -24,6 +24,7 @@ from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -34,10 +35,13 @@ from kechuang.enterprises.models import Enterprise, Park
 from kechuang.policies import columns as cols
 from kechuang.policies import eligibility as elig
 from kechuang.policies import exporting, selectors, services
+from kechuang.policies import figures as figure_import
 from kechuang.policies.evaluate import BUDGET_RULES, ROUNDING_RULE
 from kechuang.policies.forms import (
     ArticleForm,
     DocumentForm,
+    FigureForm,
+    FigureImportForm,
     ItemForm,
     OptionalReasonForm,
     ReasonForm,
@@ -51,6 +55,7 @@ from kechuang.policies.models import (
     BenefitState,
     DocumentStatus,
     ItemKind,
+    PaymentExport,
     PolicyDocument,
     PolicyItem,
 )
@@ -569,15 +574,187 @@ def run_pay(request, pk):
 
 @login_required
 @permission_required("policies.export_benefit", raise_exception=True)
-@require_GET
+@require_http_methods(["GET", "POST"])
 def payment_export(request, pk):
+    """A short list downloads at once. A long one is written by the worker: a GET shows what will be exported,
+    the POST queues it (so a link followed by a crawler or a prefetch starts nothing) and leads to its page."""
     run = _run(pk)
-    content = exporting.payment_xlsx(run, selectors.payment_list(run), user=request.user)
+    rows = selectors.payment_list(run).count()
+    if rows <= exporting.PAYMENT_SYNC_MAX:
+        return _xlsx(exporting.payment_xlsx(run, user=request.user), exporting.payment_filename(run))
+    if request.method == "GET":
+        latest = (
+            PaymentExport.objects.defer("content")
+            .filter(run=run, created_by=request.user)
+            .order_by("-created_at", "-pk")
+            .first()
+        )
+        context = {"run": run, "period": Period.parse(run.period), "rows": rows, "latest": latest}
+        return render(request, "policies/payment_export_confirm.html", context)
+    job = exporting.payment_export_request(run=run, user=request.user)
+    return redirect(job)
+
+
+def _xlsx(content: bytes, filename: str) -> HttpResponse:
     response = HttpResponse(content, content_type=XLSX_CONTENT_TYPE)
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=exporting.payment_filename(run)
-    )
+    response["Content-Disposition"] = content_disposition_header(as_attachment=True, filename=filename)
     return response
+
+
+def _payment_job(user, pk) -> PaymentExport:
+    """A payment list job its creator may see, or any officer who may change runs."""
+    jobs = PaymentExport.objects.defer("content").select_related("run", "created_by")
+    if not user.has_perm("policies.change_benefitrun"):
+        jobs = jobs.filter(created_by=user)
+    job = jobs.filter(pk=pk).first()
+    if job is None:
+        raise Http404("导出任务不存在或无权查看")
+    return job
+
+
+@login_required
+@permission_required("policies.export_benefit", raise_exception=True)
+@require_GET
+def payment_export_job(request, pk):
+    job = _payment_job(request.user, pk)
+    context = {"job": job, "run": job.run, "period": Period.parse(job.run.period)}
+    return render(request, "policies/payment_export_job.html", context)
+
+
+@login_required
+@permission_required("policies.export_benefit", raise_exception=True)
+@require_GET
+def partial_payment_export_progress(request, pk):
+    job = _payment_job(request.user, pk)
+    response = render(request, "policies/partials/payment_export_progress.html", {"job": job})
+    if job.is_finished and request.headers.get("HX-Request"):
+        response["HX-Refresh"] = "true"  # the page then shows when it finished
+    return response
+
+
+@login_required
+@permission_required("policies.export_benefit", raise_exception=True)
+@require_GET
+def payment_export_download(request, pk):
+    job = _payment_job(request.user, pk)
+    if job.status != PaymentExport.Status.DONE:
+        raise Http404("兑付名单文件尚未生成")
+    job.refresh_from_db(fields=["content"])
+    return _xlsx(bytes(job.content), exporting.payment_filename(job.run))
+
+
+# --- period figures (贷款利息, 保费 …) -----------------------------------------------------------------------------
+
+FIGURE_ERRORS_SHOWN = 200
+
+
+def _figure_period(request) -> Period:
+    try:
+        return Period.parse(request.GET.get("period") or request.POST.get("period") or "")
+    except PeriodError:
+        return current("year", timezone.localdate())
+
+
+@login_required
+@permission_required("policies.view_policyfigure", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def figures(request):
+    """The figures of a period, a form to record one, and the .xlsx import of many (all or nothing)."""
+    period = _figure_period(request)
+    can_add = request.user.has_perm("policies.add_policyfigure") and request.user.has_perm(
+        "policies.change_policyfigure"
+    )
+    form = FigureForm(initial={"period": period.code}, auto_id="figure-%s")
+    import_form = FigureImportForm(initial={"period": period.code}, auto_id="import-%s")
+    errors = None
+    if request.method == "POST":
+        if not can_add:
+            raise PermissionDenied("无权登记兑现期间数据")
+        if request.POST.get("action") == "import":
+            import_form = FigureImportForm(request.POST, request.FILES, auto_id="import-%s")
+            errors = _figures_import(request, import_form)
+            if errors is None and not import_form.errors:
+                return redirect(
+                    f"{reverse('policies:figures')}?period={import_form.cleaned_data['period_code']}"
+                )
+        else:
+            form = FigureForm(request.POST, auto_id="figure-%s")
+            if form.is_valid():
+                data = form.cleaned_data
+                try:
+                    figure, created = services.figure_save(
+                        uscc=data["uscc"],
+                        period_text=data["period"],
+                        name=data["name"],
+                        value=data["value"],
+                        source=data["source"],
+                        user=request.user,
+                    )
+                except ValidationError as error:
+                    _add_errors(form, error)
+                else:
+                    messages.success(
+                        request,
+                        f"已{'登记' if created else '更新'}：{figure.enterprise.name} {Period.parse(figure.period).label}"
+                        f" {figure.get_name_display()} {figure.value:,.2f} 元",
+                    )
+                    return redirect(f"{reverse('policies:figures')}?period={figure.period}")
+    q = request.GET.get("q", "").strip()
+    page = Paginator(selectors.period_figures(period, q), 50).get_page(request.GET.get("page"))
+    context = {
+        "period": period,
+        "q": q,
+        "page": page,
+        "totals": selectors.figure_totals(period),
+        "form": form,
+        "import_form": import_form,
+        "can_add": can_add,
+        "errors": errors[:FIGURE_ERRORS_SHOWN] if errors else None,
+        "error_count": len(errors) if errors else 0,
+        "error_rows": len({e.row for e in errors}) if errors else 0,
+        "shown": FIGURE_ERRORS_SHOWN,
+        "columns": figure_import.COLUMNS,
+    }
+    return render(request, "policies/figures.html", context)
+
+
+def _figures_import(request, form: FigureImportForm) -> list | None:
+    """The import of the uploaded file; its row errors (nothing saved), or None (saved, or a form error)."""
+    if not form.is_valid():
+        return None
+    try:
+        period = Period.parse(form.cleaned_data["period"])
+    except PeriodError as error:
+        form.add_error("period", str(error))
+        return None
+    upload = form.cleaned_data["file"]
+    try:
+        rows = figure_import.read_upload(upload.read(), upload.name)
+        checked = figure_import.check_rows(rows, period=period)
+    except figure_import.ImportFileError as error:
+        form.add_error("file", str(error))
+        return None
+    except figure_import.ImportRejected as rejected:
+        return rejected.errors
+    form.cleaned_data["period_code"] = period.code
+    if not checked:
+        messages.warning(request, f"“{upload.name}”中没有数据行，未导入任何数据。")
+        return None
+    saved = services.figures_save(checked, user=request.user)
+    unchanged = len(checked) - saved.created - saved.updated
+    messages.success(
+        request,
+        f"已从“{upload.name}”导入 {period.label}的数据 {len(checked)} 行：新登记 {saved.created} 项，"
+        f"替换 {saved.updated} 项，与已登记相同 {unchanged} 项。",
+    )
+    return None
+
+
+@login_required
+@permission_required("policies.add_policyfigure", raise_exception=True)
+@require_GET
+def figures_template(request):
+    return _xlsx(figure_import.template_xlsx(_figure_period(request)), figure_import.TEMPLATE_FILENAME)
 
 
 # --- benefits ----------------------------------------------------------------------------------------------------------

@@ -310,7 +310,7 @@ def test_an_officer_imports_period_figures_and_exports_a_long_payment_list_in_th
     page.wait_for_selector("#payment-export-download")
     assert f"已写入 {granted} / {granted} 户（100%）" in page.inner_text("#payment-export-progress")
     assert f"已生成兑付名单：{granted} 户" in page.inner_text("#payment-export-message")
-    shot(page, "55-payment-export")
+    shot(page, "60-payment-export")
     with page.expect_download() as download:
         page.click("#payment-export-download")
     rows = list(

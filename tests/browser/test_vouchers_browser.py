@@ -220,7 +220,7 @@ def test_a_voucher_from_application_to_settlement(page, live_server, setting, sc
 
     # 3. pat, the provider's user, enters the redemption.
     log_in(page, live_server, "pat")
-    page.goto(live_server.url + "/vouchers/")  # the top bar has no voucher entry yet (base.html)
+    page.goto(live_server.url + "/vouchers/")
     click(page, "#voucher-nav a:has-text('提交兑付')")
     page.fill("#id_voucher_number", voucher.number)
     page.fill("#id_enterprise_uscc", p.ent_a.uscc.lower())

@@ -283,7 +283,8 @@ def test_the_payment_list_is_an_officers_xlsx_safe_against_formula_injection(pf)
     assert rows[0][:6] == ("序号", "企业名称", "统一社会信用代码", "所在园区", "兑现期间", "核定金额（元）")
     assert rows[1][1] == "'=cmd|' /C calc'!A0"
     assert rows[1][4] == "2026年度" and rows[1][5] == 200000 and rows[1][7] == "已确认（待企业确认）"
-    assert len(rows) == 2
+    assert rows[2][1] == "合计" and rows[2][4] == "共 1 户" and rows[2][5] == 200000
+    assert len(rows) == 3
 
 
 # --- the enterprise's page ---------------------------------------------------------------------------------------
