@@ -10,8 +10,10 @@ import re
 import zipfile
 import zlib
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
@@ -23,6 +25,31 @@ XLSX_CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml
 
 class SpreadsheetError(ValueError):
     """The file as a whole cannot be read; the message is for the user, in Chinese."""
+
+
+class ImportFileError(ValueError):
+    """An import file cannot be read as its template; the message says why, in Chinese."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One refused cell of an import, where Excel shows it."""
+
+    row: int  # as Excel numbers it (header = 1)
+    column: str
+    value: Any
+    message: str
+
+    def __str__(self) -> str:
+        return f"第 {self.row} 行“{self.column}”列（{self.value!r}）：{self.message}"
+
+
+class ImportRejected(Exception):
+    """An all-or-nothing import refused: every error, nothing written."""
+
+    def __init__(self, errors: list[RowError]):
+        self.errors = errors
+        super().__init__("；".join(str(e) for e in errors[:5]))
 
 
 def escape_formula(value):

@@ -39,6 +39,7 @@ from django.utils import timezone
 
 from kechuang.core import excel, uscc
 from kechuang.core.db import analyze
+from kechuang.core.excel import ImportFileError  # noqa: F401 (callers catch them from here)
 from kechuang.enterprises import choices
 from kechuang.enterprises.figures import FIGURES
 from kechuang.enterprises.models import (
@@ -107,10 +108,6 @@ WRITING = "校验完成，正在写入数据库……"
 WRITE_CONFLICT = "写入数据库时与已有数据冲突（可能有人同时修改了相同的记录），未导入任何数据，请重新上传。"
 FAILED = "导入失败（系统内部错误），未导入任何数据，请联系管理员。"
 CHANGE_REASON = "批量导入：{filename}"
-
-
-class ImportFileError(ValueError):
-    """The file cannot be imported at all; the message is for the user, in Chinese."""
 
 
 class _CellError(ValueError):

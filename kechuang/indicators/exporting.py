@@ -15,6 +15,7 @@ import xlsxwriter
 from django.utils import timezone
 
 from kechuang.core import excel
+from kechuang.core.excel import ImportFileError  # noqa: F401 (callers catch them from here)
 from kechuang.enterprises.models import Park
 from kechuang.indicators import selectors
 from kechuang.indicators.models import Document, Indicator
@@ -216,10 +217,6 @@ def import_template_xlsx() -> bytes:
             (NOTES_SHEET, ("填写说明",), ([line] for line in notes)),
         ]
     )
-
-
-class ImportFileError(ValueError):
-    """The file cannot be read as the template; the message says why, in Chinese."""
 
 
 def import_rows(content: bytes, filename: str) -> list[tuple]:

@@ -7,7 +7,6 @@ saved when any is found.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -15,6 +14,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from kechuang.core.excel import ImportRejected, RowError  # noqa: F401 (callers catch them from here)
 from kechuang.enterprises.models import Park
 from kechuang.indicators import selectors
 from kechuang.indicators.models import Frequency, Indicator, Observation, ResponsibleUnit, Target, TargetAlert
@@ -169,23 +169,6 @@ def correct_observation(
 # --- import from .xlsx ------------------------------------------------------------------------------------
 
 IMPORT_COLUMNS = ("指标代码", "年份", "季度/月份", "园区", "数值", "数据来源", "备注")
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int  # as Excel numbers it (header = 1)
-    column: str
-    value: Any
-    message: str
-
-    def __str__(self) -> str:
-        return f"第 {self.row} 行“{self.column}”列（{self.value!r}）：{self.message}"
-
-
-class ImportRejected(Exception):
-    def __init__(self, errors: list[RowError]):
-        self.errors = errors
-        super().__init__("；".join(str(e) for e in errors[:5]))
 
 
 FIELD_COLUMN = {

@@ -12,13 +12,12 @@ once (the officer is the moderator), recorded as such in each achievement's hist
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
-from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from kechuang.core import excel
+from kechuang.core.excel import ImportFileError, ImportRejected, RowError  # noqa: F401 (callers catch them from here)
 from kechuang.matching import access, services
 from kechuang.matching.models import Achievement, CooperationMode
 
@@ -49,27 +48,6 @@ FIELD_COLUMN = {
 }
 MAX_ROWS = 2000
 TEMPLATE_FILENAME = "科技成果导入模板.xlsx"
-
-
-class ImportFileError(ValueError):
-    """The file cannot be read as the template; the message says why, in Chinese."""
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int  # as Excel numbers it (header = 1)
-    column: str
-    value: Any
-    message: str
-
-    def __str__(self) -> str:
-        return f"第 {self.row} 行“{self.column}”列（{self.value!r}）：{self.message}"
-
-
-class ImportRejected(Exception):
-    def __init__(self, errors: list[RowError]):
-        self.errors = errors
-        super().__init__("；".join(str(e) for e in errors[:5]))
 
 
 def template_xlsx() -> bytes:

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
 
 from django.core.exceptions import ValidationError
 
 from kechuang.core import excel, parsing
+from kechuang.core.excel import ImportFileError, ImportRejected, RowError  # noqa: F401 (callers catch them from here)
 from kechuang.core.uscc import normalise
 from kechuang.enterprises.models import Enterprise
 from kechuang.policies.columns import FIGURES
@@ -32,27 +32,6 @@ PERIOD_MISMATCH = "期间“{value}”与本次导入选择的期间 {period}（
 UNKNOWN_FIGURE = "数据项“{value}”无效：可填 {allowed}"
 DUPLICATE_ROW = "与第 {row} 行重复（同一企业、同一期间、同一数据项）"
 REQUIRED = "{column}必须填写"
-
-
-class ImportFileError(ValueError):
-    """The file cannot be read as the template; the message says why, in Chinese."""
-
-
-@dataclass(frozen=True)
-class RowError:
-    row: int  # as Excel numbers it (header = 1)
-    column: str
-    value: Any
-    message: str
-
-    def __str__(self) -> str:
-        return f"第 {self.row} 行“{self.column}”列（{self.value!r}）：{self.message}"
-
-
-class ImportRejected(Exception):
-    def __init__(self, errors: list[RowError]):
-        self.errors = errors
-        super().__init__("；".join(str(e) for e in errors[:5]))
 
 
 @dataclass(frozen=True)
