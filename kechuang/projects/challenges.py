@@ -52,7 +52,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from kechuang.core import uscc
+from kechuang.core import parsing, uscc
 from kechuang.core.money import format_wan
 from kechuang.enterprises.choices import HitechField
 from kechuang.enterprises.models import Enterprise, Membership
@@ -97,7 +97,6 @@ RULE = (
 )
 MAX_PERIOD = 120
 CENT = Decimal("0.01")
-MAX_AMOUNT = Decimal("1e14")  # MONEY: 16 digits, 2 decimals
 FIELD_LABELS = dict(HitechField.choices)
 
 TITLE_MAX = Challenge._meta.get_field("title").max_length
@@ -116,50 +115,6 @@ def _when(moment: dt.datetime) -> str:
 
 def _wan(value: Decimal) -> str:
     return f"{format_wan(value)} 万元"
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    return (value if isinstance(value, str) else str(value)).strip()
-
-
-def _money(value: Any, label: str, *, positive: bool) -> Decimal:
-    """An amount in yuan, ≥ 0 (> 0 when `positive`), to the fen; or ValidationError naming `label`."""
-    if isinstance(value, bool) or value is None or (isinstance(value, str) and not value.strip()):
-        raise ValidationError(f"{label}必须填写")
-    try:
-        number = value if isinstance(value, Decimal) else Decimal(str(value).strip().replace(",", ""))
-    except InvalidOperation:
-        raise ValidationError(f"{label}“{value}”不是数字") from None
-    if not number.is_finite():
-        raise ValidationError(f"{label}“{value}”不是有限的数字")
-    if number < 0:
-        raise ValidationError(f"{label} {number} 元为负数，金额不能为负")
-    if number == 0 and positive:
-        raise ValidationError(f"{label}须大于 0 元")
-    if number != number.quantize(CENT):
-        raise ValidationError(f"{label} {number} 元超过两位小数（金额精确到分）")
-    if number >= MAX_AMOUNT:
-        raise ValidationError(f"{label} {number} 元超出可录入的范围")
-    return number.quantize(CENT)
-
-
-def _collect(errors: dict[str, list[str]], name: str, check, *args, **kwargs):
-    try:
-        return check(*args, **kwargs)
-    except ValidationError as error:
-        errors.setdefault(name, []).extend(error.messages)
-        return None
-
-
-def _history_user(obj, user):
-    obj._history_user = user if getattr(user, "is_authenticated", False) else None
-    return obj
-
-
-def _actor(user):
-    return user if getattr(user, "is_authenticated", False) else None
 
 
 def _require(user, permission: str, message: str) -> None:
@@ -267,25 +222,27 @@ def challenge_errors(values: dict, *, now: dt.datetime | None = None) -> tuple[d
     """What is wrong with a challenge's values, field by field (empty when nothing), and the cleaned values."""
     now = now or timezone.now()
     errors: dict[str, list[str]] = {}
-    title = _text(values.get("title"))
+    title = parsing.text(values.get("title"))
     if not title:
         errors.setdefault("title", []).append("榜单名称必须填写")
     elif len(title) > TITLE_MAX:
         errors.setdefault("title", []).append(f"榜单名称最多 {TITLE_MAX} 字，现为 {len(title)} 字")
-    description = _text(values.get("description"))
+    description = parsing.text(values.get("description"))
     if not description:
         errors.setdefault("description", []).append("技术难题必须填写（需求背景、要解决的问题、考核指标）")
-    code = _text(values.get("field"))
+    code = parsing.text(values.get("field"))
     if code and code not in FIELD_LABELS:
         allowed = "、".join(f"{k}（{v}）" for k, v in FIELD_LABELS.items())
         errors.setdefault("field", []).append(f"技术领域“{code}”不存在，可选：{allowed}")
-    keywords = _text(values.get("keywords"))
+    keywords = parsing.text(values.get("keywords"))
     if len(keywords) > KEYWORDS_MAX:
         errors.setdefault("keywords", []).append(f"关键词最多 {KEYWORDS_MAX} 字，现为 {len(keywords)} 字")
-    budget = _collect(errors, "budget", _money, values.get("budget"), "榜单金额", positive=True)
+    budget = parsing.collect(
+        errors, "budget", parsing.money, values.get("budget"), "榜单金额", allow_zero=False
+    )
     cap = values.get("subsidy_cap")
     cap = Decimal(0) if cap is None or (isinstance(cap, str) and not cap.strip()) else cap
-    subsidy_cap = _collect(errors, "subsidy_cap", _money, cap, "区级资助上限", positive=False)
+    subsidy_cap = parsing.collect(errors, "subsidy_cap", parsing.money, cap, "区级资助上限", allow_zero=True)
     deadline = values.get("deadline")
     if not isinstance(deadline, dt.datetime):
         errors.setdefault("deadline", []).append("揭榜截止时间必须填写（日期和时刻）")
@@ -324,9 +281,9 @@ def challenge_create(*, poster: Enterprise, user, now: dt.datetime | None = None
     errors, cleaned = challenge_errors(values, now=now)
     if errors:
         raise ValidationError(errors)
-    challenge = Challenge(poster=poster, created_by=_actor(user), **cleaned)
+    challenge = Challenge(poster=poster, created_by=parsing.actor(user), **cleaned)
     engine.start(challenge, WORKFLOW)
-    _history_user(challenge, user).save()
+    parsing.history_user(challenge, user).save()
     return challenge
 
 
@@ -350,13 +307,13 @@ def challenge_update(challenge: Challenge, *, user, now: dt.datetime | None = No
         raise ValidationError(errors)
     for name, value in cleaned.items():
         setattr(current, name, value)
-    _history_user(current, user).save()
+    parsing.history_user(current, user).save()
     return current
 
 
 def challenge_take(challenge: Challenge, name: str, *, user, reason: str = "") -> Challenge:
     """Take a step of the challenge's workflow: a return needs its reason, 定榜 goes through choose_winner."""
-    reason = _text(reason)
+    reason = parsing.text(reason)
     if name == "return" and not reason:
         raise ValidationError({"reason": "退回须说明原因（发榜单位据此修改）"})
     if name == "decide":
@@ -453,15 +410,17 @@ def answering_refusal(challenge: Challenge, now: dt.datetime | None = None) -> s
 
 def _answer_values(challenge: Challenge, values: dict) -> tuple[dict[str, list[str]], dict]:
     errors: dict[str, list[str]] = {}
-    leader = _text(values.get("leader"))
+    leader = parsing.text(values.get("leader"))
     if not leader:
         errors.setdefault("leader", []).append("团队负责人必须填写")
     elif len(leader) > LEADER_MAX:
         errors.setdefault("leader", []).append(f"团队负责人最多 {LEADER_MAX} 字，现为 {len(leader)} 字")
-    proposal = _text(values.get("proposal"))
+    proposal = parsing.text(values.get("proposal"))
     if not proposal:
         errors.setdefault("proposal", []).append("揭榜方案必须填写（技术路线、进度安排、考核指标）")
-    quoted = _collect(errors, "quoted_amount", _money, values.get("quoted_amount"), "报价", positive=True)
+    quoted = parsing.collect(
+        errors, "quoted_amount", parsing.money, values.get("quoted_amount"), "报价", allow_zero=False
+    )
     if quoted is not None and quoted > challenge.budget:
         errors.setdefault("quoted_amount", []).append(
             f"报价 {_wan(quoted)}超过榜单金额 {_wan(challenge.budget)}，报价不能超过榜单金额"
@@ -480,7 +439,7 @@ def _answer_values(challenge: Challenge, values: dict) -> tuple[dict[str, list[s
         errors.setdefault("period_months", []).append(f"实施周期 {period} 个月不在 1–{MAX_PERIOD} 个月之内")
     cleaned = {
         "leader": leader,
-        "members": _text(values.get("members")),
+        "members": parsing.text(values.get("members")),
         "proposal": proposal,
         "quoted_amount": quoted,
         "period_months": period,
@@ -511,7 +470,7 @@ def answer_submit(
     if refusal:
         raise ValidationError({"challenge": refusal})
     mine = member_enterprise_ids(user)
-    organisation = _text(organisation)
+    organisation = parsing.text(organisation)
     if enterprise is None and mine:
         if len(mine) > 1:
             raise ValidationError({"enterprise": "您的账号关联多家企业，请选择揭榜单位"})
@@ -547,12 +506,12 @@ def answer_submit(
     answer = existing or ChallengeAnswer(challenge=current, enterprise=enterprise, organisation=organisation)
     for name, value in cleaned.items():
         setattr(answer, name, value)
-    answer.submitted_by = _actor(user)
+    answer.submitted_by = parsing.actor(user)
     answer.submitted_at = now
     answer.withdrawn = False
     try:
         with transaction.atomic():
-            _history_user(answer, user).save()
+            parsing.history_user(answer, user).save()
     except IntegrityError:
         raise ValidationError({"enterprise": "该单位已同时揭此榜，请刷新后核对"}) from None
     return answer
@@ -594,7 +553,7 @@ def answer_withdraw(answer: ChallengeAnswer, *, user, now: dt.datetime | None = 
     if now > challenge.deadline:
         raise ValidationError({"answer": f"已过揭榜截止时间 {_when(challenge.deadline)}，不能撤回方案"})
     current.withdrawn = True
-    _history_user(current, user).save(update_fields=["withdrawn"])
+    parsing.history_user(current, user).save(update_fields=["withdrawn"])
     answer.withdrawn = True
     return current
 
@@ -656,10 +615,12 @@ def review_submit(answer: ChallengeAnswer, *, user, score: Any, comment: str = "
             {"score": f"已于 {_when(done.reviewed_at)} 对该方案评分（{done.score} 分），不能重复评分"}
         )
     number = _score(score)
-    review = ChallengeReview(answer=current, reviewer=user, role=role, score=number, comment=_text(comment))
+    review = ChallengeReview(
+        answer=current, reviewer=user, role=role, score=number, comment=parsing.text(comment)
+    )
     try:
         with transaction.atomic():
-            _history_user(review, user).save()
+            parsing.history_user(review, user).save()
     except IntegrityError:
         raise ValidationError({"score": "已对该方案评分，不能重复评分"}) from None
     return review
@@ -773,7 +734,7 @@ def choose_winner(challenge: Challenge, answer: ChallengeAnswer, *, user, reason
                 "answer": f"{answer.unit_name}的方案尚未完成阅卷（缺{row.missing}），只能在已完成阅卷的方案中选定中选方案"
             }
         )
-    reason = _text(reason)
+    reason = parsing.text(reason)
     if row.rank != 1 and not reason:
         first = rows[0]
         raise ValidationError(
@@ -783,7 +744,7 @@ def choose_winner(challenge: Challenge, answer: ChallengeAnswer, *, user, reason
             }
         )
     current.winner = row.answer
-    _history_user(current, user).save(update_fields=["winner"])
+    parsing.history_user(current, user).save(update_fields=["winner"])
     step = f"中选：{row.answer.unit_name}，排名第 {row.rank}，综合得分 {row.final}"
     engine.take(current, "decide", user, f"{step}。{reason}" if reason else step)
     challenge.state, challenge.winner = current.state, current.winner
@@ -826,7 +787,7 @@ def project_errors(
         errors.setdefault("call", []).append(
             f"申报批次“{call}”当前为“{engine.state_label(call)}”，不能在其中立项"
         )
-    number = _collect(errors, "amount", _money, amount, "区级资助金额", positive=True)
+    number = parsing.collect(errors, "amount", parsing.money, amount, "区级资助金额", allow_zero=False)
     if number is not None:
         if challenge.subsidy_cap <= 0:
             errors.setdefault("amount", []).append(
@@ -896,7 +857,7 @@ def make_project(
         data=data,
         requested_amount=number,
         submitted_at=now,
-        created_by=_actor(user),
+        created_by=parsing.actor(user),
     )
     engine.start(application, APPLICATION_WORKFLOW)
     steps = _path(application.workflow.definition, application.state, REVIEWED_STATE)
@@ -925,13 +886,13 @@ def make_project(
             transition=t["name"],
             from_state=application.state,
             to_state=t["to"],
-            actor=_actor(user),
+            actor=parsing.actor(user),
             reason=why,
         )
         application.state = t["to"]
     Application.objects.filter(pk=application.pk).update(state=application.state)
     current.application = application
     current.call = call
-    _history_user(current, user).save(update_fields=["application", "call"])
+    parsing.history_user(current, user).save(update_fields=["application", "call"])
     challenge.application, challenge.call = application, call
     return application
