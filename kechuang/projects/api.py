@@ -225,14 +225,6 @@ def _programme(pk: int | None) -> Programme:
     return found
 
 
-def _programme_family(pk: int) -> list[int]:
-    ids, frontier = [pk], [pk]
-    while frontier:
-        frontier = list(Programme.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
-        ids += frontier
-    return ids
-
-
 def _call_out(call: Call) -> dict:
     return {
         "id": call.pk,
@@ -316,7 +308,7 @@ def call_list(request, filters: Query[schemas.CallFilters]):
     if filters.year is not None:
         qs = qs.filter(year=filters.year)
     if filters.programme is not None:
-        qs = qs.filter(programme_id__in=_programme_family(filters.programme))
+        qs = qs.filter(programme_id__in=calls.programme_family(filters.programme))
     if filters.accepting is not None:
         accepting = [c.pk for c in calls.open_calls()]
         qs = qs.filter(pk__in=accepting) if filters.accepting else qs.exclude(pk__in=accepting)
@@ -856,27 +848,6 @@ def assignment_scores(request, assignment_id: int, payload: schemas.ProjectScore
     return _assignment_detail(a.pk, request.user)
 
 
-RANK_VALUES = {
-    "rank": lambda r: r.rank,
-    "mean": lambda r: r.aggregate.mean,
-    "n": lambda r: r.n,
-    "low": lambda r: r.aggregate.low,
-    "high": lambda r: r.aggregate.high,
-    "spread": lambda r: r.aggregate.spread,
-    "outliers": lambda r: len(r.outliers),
-    "title": lambda r: r.application.title,
-    "enterprise": lambda r: r.application.enterprise_name,
-}
-
-
-def _rank_sorted(rows: list, sort: str) -> list:
-    """By a column (`-column` descending), rows without a value last either way; ties keep the ranking order."""
-    value = RANK_VALUES[sort.lstrip("-")]
-    known = [r for r in rows if value(r) is not None]
-    unknown = [r for r in rows if value(r) is None]
-    return sorted(known, key=value, reverse=sort.startswith("-")) + unknown
-
-
 def _rank_row_out(row: review_selectors.RankRow) -> dict:
     app, result = row.application, row.aggregate
     return {
@@ -923,7 +894,7 @@ def call_ranking(request, call_id: int, query: Query[schemas.RankingQuery]):
     call = _call(request.user, call_id)
     _require(request, VIEW_SCORES, "无权查看评审结果")
     rows = review_selectors.call_ranking(call)
-    ordered = _rank_sorted(rows, query.sort)
+    ordered = review_selectors.sorted_ranking(rows, query.sort)
     return {
         "call_id": call.pk,
         "call_title": call.title,
@@ -986,20 +957,8 @@ def _award(user, award_id: int) -> Award:
     return found
 
 
-def _can(user, award: Award) -> dict[str, bool]:
-    """Who may do what on an award: the same table as views_money.py's."""
-    member = money_selectors.is_member(user, award)
-    return {
-        "report": member,
-        "review": user.has_perm("projects.change_milestone"),
-        "disburse": user.has_perm("projects.add_disbursement"),
-        "expend": member or user.has_perm("projects.add_expenditure"),
-        "evaluate": user.has_perm("projects.add_evaluation"),
-    }
-
-
 def _require_on_award(user, award: Award, action: str) -> None:
-    if not _can(user, award)[action]:
+    if not money_selectors.award_permissions(user, award)[action]:
         raise PermissionDenied(AWARD_ACTIONS[action])
 
 
@@ -1097,7 +1056,7 @@ def _award_detail(award_id: int, user) -> dict:
             for e in award.evaluations.order_by("held_on", "pk")
         ],
         "transitions": _transitions(award, user),
-        "can": _can(user, award),
+        "can": money_selectors.award_permissions(user, award),
         "history": _history(award),
     }
 

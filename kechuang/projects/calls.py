@@ -346,6 +346,15 @@ CALL_FIELDS = (
 )
 
 
+def programme_family(pk: int) -> list[int]:
+    """A programme's id and those of its sub-programmes at any depth (a call list filtered by a programme)."""
+    ids, frontier = [pk], [pk]
+    while frontier:
+        frontier = list(Programme.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
+        ids += frontier
+    return ids
+
+
 @transaction.atomic
 def call_create(*, programme: Programme, user=None, **values) -> Call:
     """A new call in the initial state of "projects.call" (草稿), with its definitions validated."""

@@ -67,6 +67,19 @@ def is_member(user, award: Award) -> bool:
 
 # --- the award list -----------------------------------------------------------------------------------------
 
+def award_permissions(user, award: Award) -> dict[str, bool]:
+    """What `user` may do on `award` (pages and API alike): report and spend as its enterprise's member; review
+    milestones, disburse, record expenditure and evaluate by permission."""
+    member = is_member(user, award)
+    return {
+        "report": member,
+        "review": user.has_perm("projects.change_milestone"),
+        "disburse": user.has_perm("projects.add_disbursement"),
+        "expend": member or user.has_perm("projects.add_expenditure"),
+        "evaluate": user.has_perm("projects.add_evaluation"),
+    }
+
+
 SORTS = {
     "approved": ("approved_at", "pk"),
     "-approved": ("-approved_at", "-pk"),

@@ -70,6 +70,28 @@ RANKINGS_KEPT = 16
 _remembered: dict[str, tuple[float, list[RankRow]]] = {}
 
 
+RANK_VALUES = {  # a ranking's sortable columns: the value sorted on; None (not scored) always last
+    "rank": lambda r: r.rank,
+    "mean": lambda r: r.aggregate.mean,
+    "n": lambda r: r.n,
+    "low": lambda r: r.aggregate.low,
+    "high": lambda r: r.aggregate.high,
+    "spread": lambda r: r.aggregate.spread,
+    "outliers": lambda r: len(r.outliers),
+    "title": lambda r: r.application.title,
+    "enterprise": lambda r: r.application.enterprise_name,
+}
+
+
+def sorted_ranking(rows: list[RankRow], sort: str) -> list[RankRow]:
+    """By a column of RANK_VALUES (`-column` descending), rows without a value last either way; ties keep the
+    ranking order."""
+    value = RANK_VALUES[sort.lstrip("-")]
+    known = [r for r in rows if value(r) is not None]
+    unknown = [r for r in rows if value(r) is None]
+    return sorted(known, key=value, reverse=sort.startswith("-")) + unknown
+
+
 def forget_rankings() -> None:
     _remembered.clear()
 

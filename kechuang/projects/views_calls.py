@@ -68,14 +68,6 @@ def _call_states() -> dict[str, str]:
 # —— 申报批次 (officers) ——————————————————————————————————————————————————————————————————————————————
 
 
-def _programme_family(programme: Programme) -> list[int]:
-    ids, frontier = [programme.pk], [programme.pk]
-    while frontier:
-        frontier = list(Programme.objects.filter(parent_id__in=frontier).values_list("pk", flat=True))
-        ids += frontier
-    return ids
-
-
 @login_required
 @permission_required(MANAGE, raise_exception=True)
 @require_GET
@@ -91,7 +83,7 @@ def call_list(request):
         qs = qs.filter(Q(title__icontains=q) | Q(guide__icontains=q) | Q(programme__name__icontains=q))
     programme = Programme.objects.filter(pk=programme_id).first() if programme_id.isdigit() else None
     if programme is not None:
-        qs = qs.filter(programme_id__in=_programme_family(programme))
+        qs = qs.filter(programme_id__in=calls.programme_family(programme.pk))
     if year.isdigit():
         qs = qs.filter(year=int(year))
     if state:

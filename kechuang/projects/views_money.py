@@ -147,19 +147,8 @@ def _milestone(request, pk) -> Milestone:
     return m
 
 
-def _can(user, award: Award) -> dict[str, bool]:
-    member = money_selectors.is_member(user, award)
-    return {
-        "report": member,
-        "review": user.has_perm("projects.change_milestone"),
-        "disburse": user.has_perm("projects.add_disbursement"),
-        "expend": member or user.has_perm("projects.add_expenditure"),
-        "evaluate": user.has_perm("projects.add_evaluation"),
-    }
-
-
 def _require(user, award: Award, action: str) -> None:
-    if not _can(user, award)[action]:
+    if not money_selectors.award_permissions(user, award)[action]:
         raise PermissionDenied("无权执行该操作")
 
 
@@ -296,7 +285,7 @@ def _log_rows(award: Award) -> list[dict]:
 
 
 def _detail(request, award: Award, *, milestone_errors=None, drafts=None, **forms_):
-    can = _can(request.user, award)
+    can = money_selectors.award_permissions(request.user, award)
     done = set(award.evaluations.values_list("kind", flat=True))
     open_kinds = [(k, label) for k, label in EvaluationKind.choices if k not in done]
     summary = money_selectors.money_summary(award)

@@ -194,17 +194,6 @@ def assignment_replace(request, pk: int):
 # —— 排名与评审意见 ——————————————————————————————————————————————————————————————————————————————————
 
 
-SORTS = {  # the value sorted on; None (not scored) always last
-    "rank": lambda r: r.rank,
-    "mean": lambda r: r.aggregate.mean,
-    "n": lambda r: r.n,
-    "low": lambda r: r.aggregate.low,
-    "high": lambda r: r.aggregate.high,
-    "spread": lambda r: r.aggregate.spread,
-    "outliers": lambda r: len(r.outliers),
-    "title": lambda r: r.application.title,
-    "enterprise": lambda r: r.application.enterprise_name,
-}
 SORT_COLUMNS = [
     ("rank", "排名"),
     ("title", "项目名称"),
@@ -220,13 +209,9 @@ SORT_COLUMNS = [
 
 def _sorted(rows, sort: str):
     """Rows by a column (`-column` descending), the unscored ones last either way; ties keep the ranking order."""
-    name = sort.lstrip("-")
-    if name not in SORTS:
+    if sort.lstrip("-") not in review_selectors.RANK_VALUES:
         return rows, "rank"
-    value = SORTS[name]
-    known = [r for r in rows if value(r) is not None]
-    unknown = [r for r in rows if value(r) is None]
-    return sorted(known, key=value, reverse=sort.startswith("-")) + unknown, sort
+    return review_selectors.sorted_ranking(rows, sort), sort
 
 
 @login_required
